@@ -1,0 +1,296 @@
+//! Check-ins: prompting members, and recording an answer so that nothing links it to them.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+use crate::clock::from_epoch;
+use crate::domain::LoadScore;
+use crate::domain::action::{Action, AskMode};
+use crate::domain::command::CheckinAnswer;
+use crate::domain::message::{Destination, Message};
+use crate::store::rounds::{Prompt, Round};
+use crate::store::teams::Team;
+use crate::store::{Conn, members, rounds, teams};
+
+use super::teams::{active_member, resolve_team};
+use super::{Ctx, Outcome, enqueue, text, user_error};
+
+/// The check-in prompt for one member: five load buttons.
+pub fn prompt_message(
+    team: &Team,
+    prompt_id: i64,
+    closes: DateTime<Utc>,
+    tz: Tz,
+    reminder: bool,
+) -> Message {
+    let lead = if reminder {
+        format!(
+            "A gentle reminder: the {} check-in is still open.",
+            text::channel(team)
+        )
+    } else {
+        format!("Weekly check-in for {}.", text::channel(team))
+    };
+    let mut message =
+        Message::text(format!("{lead} {}", text::PROMPT_QUESTION)).with_section(format!(
+            "{} Open until {}.",
+            text::PROMPT_PRIVACY,
+            text::when(closes, tz)
+        ));
+    for score in LoadScore::ALL {
+        message = message.with_button(
+            format!("{} {}", score.value(), score.label()),
+            Action::Answer {
+                prompt: prompt_id,
+                score,
+            },
+        );
+    }
+    message
+}
+
+/// Prompts the team's active members who have no prompt in `round` yet (only those whose
+/// time zone is `only_tz`, when given). Each prompt is claimed once by its unique key, so
+/// two schedulers or a restart never double-send. Returns how many were prompted.
+pub async fn prompt_members(
+    conn: &mut Conn,
+    team: &Team,
+    round: &Round,
+    only_tz: Option<Tz>,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Outcome<u32> {
+    let (team_tz, _) = text::schedule(team);
+    let remind_at = now + TimeDelta::seconds(team.reminder_after);
+    let closes = from_epoch(round.closes_at);
+    let pending = members::unprompted(conn, team.id, round.id, now.timestamp()).await?;
+    let mut prompted = 0;
+    for member in pending {
+        let tz = text::member_tz(member.tz.as_deref(), team_tz);
+        if only_tz.is_some_and(|only| only != tz) {
+            continue;
+        }
+        let claimed = rounds::claim_prompt(
+            conn,
+            round.id,
+            member.member_id,
+            due.timestamp(),
+            now.timestamp(),
+            remind_at.timestamp(),
+        )
+        .await?;
+        let Some(prompt_id) = claimed else { continue };
+        let message = prompt_message(team, prompt_id, closes, tz, false);
+        let to = Destination::Dm {
+            user: member.external_id.clone(),
+        };
+        let key = format!("prompt:{prompt_id}");
+        enqueue(
+            conn,
+            &key,
+            team.workspace_id,
+            Some(member.user_id),
+            &to,
+            &message,
+            now.timestamp(),
+            now.timestamp(),
+        )
+        .await?;
+        prompted += 1;
+    }
+    if prompted > 0 {
+        rounds::add_prompted(conn, round.id, prompted as i64).await?;
+    }
+    Ok(prompted)
+}
+
+/// `/pulse checkin`: shows the prompt privately; `/pulse checkin 4 note` answers directly.
+pub async fn checkin(ctx: &mut Ctx<'_>, answer: Option<CheckinAnswer>) -> Outcome {
+    let team = resolve_team(ctx).await?;
+    let member = active_member(ctx, &team).await?;
+    let (team_tz, schedule) = text::schedule(&team);
+    let tz = text::member_tz(ctx.user.tz.as_deref(), team_tz);
+    let Some(round) = rounds::open_for_team(ctx.conn(), team.id).await? else {
+        let next = schedule.checkin.next_after(tz, ctx.now);
+        return user_error(format!(
+            "No round is open in {} right now. The next check-in is {}.",
+            text::channel(&team),
+            text::when(next, tz)
+        ));
+    };
+    let now = ctx.now;
+    let prompt_id = match rounds::find_prompt(ctx.conn(), round.id, member.id).await? {
+        Some(prompt) => prompt.id,
+        None => {
+            let remind_at = now + TimeDelta::seconds(team.reminder_after);
+            let id = rounds::claim_prompt(
+                ctx.conn(),
+                round.id,
+                member.id,
+                now.timestamp(),
+                now.timestamp(),
+                remind_at.timestamp(),
+            )
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("prompt claimed concurrently"))?;
+            rounds::add_prompted(ctx.conn(), round.id, 1).await?;
+            id
+        }
+    };
+    match answer {
+        None => {
+            if rounds::has_participated(ctx.conn(), round.id, member.id).await? {
+                return user_error(already_answered());
+            }
+            let message = prompt_message(&team, prompt_id, from_epoch(round.closes_at), tz, false);
+            ctx.reply(message).await
+        }
+        Some(answer) => {
+            let note = answer.note.as_ref().map(|n| n.as_str().to_string());
+            record_answer(ctx, &team, &round, member.id, answer.score, note.as_deref()).await
+        }
+    }
+}
+
+/// A click on a load button.
+pub async fn answer_prompt(ctx: &mut Ctx<'_>, prompt_id: i64, score: LoadScore) -> Outcome {
+    let Some(prompt) = rounds::get_prompt(ctx.conn(), prompt_id).await? else {
+        return user_error(text::INVALID_ACTION);
+    };
+    let Some(member) = members::get(ctx.conn(), prompt.member_id).await? else {
+        return user_error(text::INVALID_ACTION);
+    };
+    if member.user_id != ctx.user.id {
+        return user_error(
+            "That check-in was meant for someone else, so I didn't record anything.",
+        );
+    }
+    let team = teams::get(ctx.conn(), member.team_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("member without team"))?;
+    if member.left_at.is_some() {
+        return user_error(format!(
+            "You've left {}, so I didn't record anything.",
+            text::channel(&team)
+        ));
+    }
+    let round = rounds::get(ctx.conn(), prompt.round_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("prompt without round"))?;
+    record_answer(ctx, &team, &round, member.id, score, None).await
+}
+
+/// Records an answer: who answered and what was answered go to separate tables, and the
+/// confirmation carries no score.
+#[tracing::instrument(skip_all, fields(round = round.id))]
+async fn record_answer(
+    ctx: &mut Ctx<'_>,
+    team: &Team,
+    round: &Round,
+    member_id: i64,
+    score: LoadScore,
+    note: Option<&str>,
+) -> Outcome {
+    if round.closed_at.is_some() || round.closes_at <= ctx.epoch() {
+        let (tz, schedule) = text::schedule(team);
+        return user_error(format!(
+            "This round has closed, so answers can't be added any more. The next check-in is {}.",
+            text::when(schedule.checkin.next_after(tz, ctx.now), tz)
+        ));
+    }
+    if !rounds::participate(ctx.conn(), round.id, member_id).await? {
+        return user_error(already_answered());
+    }
+    rounds::insert_answer(ctx.conn(), round.id, score.value(), note).await?;
+    let streak = members::record_streak(ctx.conn(), member_id, score.is_strain()).await?;
+    let thanks = format!("Thanks, your check-in for {} is in.", text::channel(team));
+    if !score.is_strain() {
+        return ctx.reply_text(thanks).await;
+    }
+    let message = Message::text(format!("{thanks} {}", text::STRAIN_QUESTION))
+        .with_button(
+            "Ask anonymously",
+            Action::Ask {
+                team: team.id,
+                mode: AskMode::Anonymous,
+            },
+        )
+        .with_button(
+            "Ask with my name",
+            Action::Ask {
+                team: team.id,
+                mode: AskMode::Named,
+            },
+        )
+        .with_button(
+            "Not now",
+            Action::Ask {
+                team: team.id,
+                mode: AskMode::NotNow,
+            },
+        );
+    ctx.reply(message).await?;
+    if streak > 0 && streak % team.streak_threshold.max(1) == 0 {
+        let text = format!(
+            "You've told me your load was heavy {streak} rounds in a row. That is a lot to carry, and \
+             it's worth talking about with someone. {}\nOnly you see this message.",
+            team.resources
+        );
+        let to = Destination::Dm {
+            user: ctx.user.external_id.clone(),
+        };
+        let key = format!("streak:{}:{}", member_id, round.id);
+        let (ws, uid, now) = (ctx.workspace_id, ctx.user.id, ctx.epoch());
+        enqueue(
+            ctx.conn(),
+            &key,
+            ws,
+            Some(uid),
+            &to,
+            &Message::text(text),
+            now,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn already_answered() -> String {
+    "You've already checked in this round. Answers are final, because they can't be traced back to you.".into()
+}
+
+/// The one reminder to a member who has not answered (claimed once).
+pub async fn remind_prompt(conn: &mut Conn, prompt: &Prompt, now: i64) -> Outcome<bool> {
+    if !rounds::claim_reminder(conn, prompt.id, now).await? {
+        return Ok(false);
+    }
+    let Some(member) = members::roster_entry(conn, prompt.member_id).await? else {
+        return Ok(false);
+    };
+    let Some(round) = rounds::get(conn, prompt.round_id).await? else {
+        return Ok(false);
+    };
+    let Some(team) = teams::get(conn, round.team_id).await? else {
+        return Ok(false);
+    };
+    let (team_tz, _) = text::schedule(&team);
+    let tz = text::member_tz(member.tz.as_deref(), team_tz);
+    let message = prompt_message(&team, prompt.id, from_epoch(round.closes_at), tz, true);
+    let to = Destination::Dm {
+        user: member.external_id,
+    };
+    let key = format!("remind:{}", prompt.id);
+    enqueue(
+        conn,
+        &key,
+        team.workspace_id,
+        Some(member.user_id),
+        &to,
+        &message,
+        now,
+        now,
+    )
+    .await?;
+    Ok(true)
+}

@@ -1,0 +1,309 @@
+//! Use cases: each inbound event is handled against the store in one transaction, and every
+//! message it causes is written to the outbox in that same transaction.
+
+mod asks;
+mod checkin;
+mod people;
+mod rounds;
+mod teams;
+mod text;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+
+use crate::clock::{Clock, epoch};
+use crate::config::Config;
+use crate::domain::action::Action;
+use crate::domain::command::{Command, USAGE, UsageError};
+use crate::domain::message::{Destination, Message};
+use crate::store::{self, Conn, Db, Tx};
+
+pub use asks::{expire_ask, release_ask, widen_ask};
+pub use checkin::{prompt_members, remind_prompt};
+pub use rounds::close_round;
+pub use text::{member_tz, schedule as team_schedule};
+
+/// The running bot's shared state.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Arc<Config>) -> Self {
+        App { db, clock, config }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// Which workspace, on which platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub platform: String,
+    pub external_id: String,
+}
+
+/// A channel, on any platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// The person an event comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub name: String,
+}
+
+/// A typed inbound event, parsed at the platform edge.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub workspace: Workspace,
+    pub actor: Actor,
+    pub channel: ChannelRef,
+    /// The platform's event or interaction id; repeats of a seen key are ignored.
+    pub key: Option<String>,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    Command(Command),
+    BadCommand(UsageError),
+    Action(Action),
+    BadAction,
+}
+
+/// Why a use case did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// A sentence for the person; nothing was changed.
+    #[error("{0}")]
+    User(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Internal(e.into())
+    }
+}
+
+impl Failure {
+    /// The failure as an error for callers outside a chat exchange (the scheduler).
+    pub fn into_error(self) -> anyhow::Error {
+        match self {
+            Failure::User(text) => anyhow::anyhow!(text),
+            Failure::Internal(error) => error,
+        }
+    }
+}
+
+pub type Outcome<T = ()> = Result<T, Failure>;
+
+pub fn user_error<T>(text: impl Into<String>) -> Outcome<T> {
+    Err(Failure::User(text.into()))
+}
+
+pub const INTERNAL_ERROR: &str =
+    "Something went wrong on our side. Nothing was changed; please try again in a moment.";
+
+/// One event being handled: its transaction, its actor and where replies go.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub tx: Tx,
+    pub now: DateTime<Utc>,
+    pub workspace_id: i64,
+    pub user: store::users::User,
+    pub channel: ChannelRef,
+    reply_key: String,
+    replies: u32,
+}
+
+impl Ctx<'_> {
+    pub fn conn(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+
+    pub fn epoch(&self) -> i64 {
+        epoch(self.now)
+    }
+
+    /// Marks the actor as erased: replies from here on are not linked to a stored person.
+    pub fn forget_actor(&mut self) {
+        self.user.id = 0;
+    }
+
+    /// A key unique to this event, for dedupe keys of the messages it causes.
+    pub fn event_key(&self) -> &str {
+        &self.reply_key
+    }
+
+    /// A reply only the actor sees, in the channel they wrote in.
+    pub async fn reply(&mut self, message: Message) -> Outcome {
+        self.replies += 1;
+        let key = format!("reply:{}:{}", self.reply_key, self.replies);
+        let to = Destination::Private {
+            user: self.user.external_id.clone(),
+            channel: self.channel.id.clone(),
+        };
+        let (ws, now) = (self.workspace_id, self.epoch());
+        let uid = (self.user.id > 0).then_some(self.user.id);
+        enqueue(&mut self.tx, &key, ws, uid, &to, &message, now, now).await
+    }
+
+    pub async fn reply_text(&mut self, text: impl Into<String>) -> Outcome {
+        self.reply(Message::text(text)).await
+    }
+}
+
+/// Writes one outgoing message to the outbox (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue(
+    conn: &mut Conn,
+    key: &str,
+    workspace_id: i64,
+    user_id: Option<i64>,
+    to: &Destination,
+    message: &Message,
+    now: i64,
+    not_before: i64,
+) -> Outcome {
+    let destination = serde_json::to_string(to).map_err(anyhow::Error::from)?;
+    let body = serde_json::to_string(message).map_err(anyhow::Error::from)?;
+    store::outbox::enqueue(
+        conn,
+        &store::outbox::NewMessage {
+            dedupe_key: key,
+            workspace_id,
+            user_id,
+            destination: &destination,
+            body: &body,
+            now,
+            not_before,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Handles one inbound event: everything it changes and every message it causes commit
+/// together. A user error changes nothing and is answered privately.
+#[tracing::instrument(skip_all, fields(platform = %event.workspace.platform))]
+pub async fn handle(app: &App, event: Inbound) -> anyhow::Result<()> {
+    let now = app.now();
+    let reply_key = match &event.key {
+        Some(key) => key.clone(),
+        None => {
+            let n: u64 = rand::rng().random();
+            format!("{}-{n:016x}", now.timestamp())
+        }
+    };
+    let mut ctx = begin(app, &event, now, reply_key.clone()).await?;
+    if let Some(key) = &event.key {
+        let key = format!("{}:{}", event.workspace.platform, key);
+        if !store::users::first_sighting(ctx.conn(), &key, epoch(now)).await? {
+            tracing::debug!("repeated event ignored");
+            return Ok(());
+        }
+    }
+    let result = dispatch(&mut ctx, event.kind.clone()).await;
+    match result {
+        Ok(()) => {
+            ctx.tx.commit().await?;
+            Ok(())
+        }
+        Err(failure) => {
+            ctx.tx.rollback().await?;
+            let text = match failure {
+                Failure::User(text) => text,
+                Failure::Internal(error) => {
+                    tracing::error!(error = format!("{error:#}"), "event failed");
+                    INTERNAL_ERROR.to_string()
+                }
+            };
+            let mut ctx = begin(app, &event, now, format!("{reply_key}-error")).await?;
+            ctx.reply_text(text)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            ctx.tx.commit().await?;
+            Ok(())
+        }
+    }
+}
+
+async fn begin<'a>(
+    app: &'a App,
+    event: &Inbound,
+    now: DateTime<Utc>,
+    reply_key: String,
+) -> anyhow::Result<Ctx<'a>> {
+    let mut tx = store::begin(&app.db).await?;
+    let t = epoch(now);
+    let workspace_id = store::users::upsert_workspace(
+        &mut tx,
+        &event.workspace.platform,
+        &event.workspace.external_id,
+        t,
+    )
+    .await?;
+    let user = store::users::upsert_user(
+        &mut tx,
+        workspace_id,
+        &event.actor.user_id,
+        &event.actor.name,
+        t,
+    )
+    .await?;
+    Ok(Ctx {
+        app,
+        tx,
+        now,
+        workspace_id,
+        user,
+        channel: event.channel.clone(),
+        reply_key,
+        replies: 0,
+    })
+}
+
+async fn dispatch(ctx: &mut Ctx<'_>, kind: EventKind) -> Outcome {
+    match kind {
+        EventKind::BadCommand(error) => user_error(error.reply_text()),
+        EventKind::BadAction => user_error(text::INVALID_ACTION),
+        EventKind::Action(action) => match action {
+            Action::Answer { prompt, score } => checkin::answer_prompt(ctx, prompt, score).await,
+            Action::Ask { team, mode } => asks::ask_action(ctx, team, mode).await,
+            Action::Offer { ask } => asks::offer(ctx, ask).await,
+            Action::CloseAsk { ask } => asks::close_ask(ctx, ask).await,
+        },
+        EventKind::Command(command) => match command {
+            Command::Setup(args) => teams::setup(ctx, args).await,
+            Command::Join => teams::join(ctx).await,
+            Command::Leave => teams::leave(ctx).await,
+            Command::Config(change) => teams::config(ctx, change).await,
+            Command::Start => rounds::start(ctx).await,
+            Command::Close => rounds::close(ctx).await,
+            Command::Summary => rounds::summary(ctx).await,
+            Command::Checkin(answer) => checkin::checkin(ctx, answer).await,
+            Command::Ask => asks::ask_command(ctx).await,
+            Command::Capacity(on) => people::capacity(ctx, on).await,
+            Command::Pause(spec) => people::pause(ctx, spec).await,
+            Command::Resume => people::resume(ctx).await,
+            Command::Tz(tz) => people::tz(ctx, tz).await,
+            Command::Me => people::me(ctx).await,
+            Command::ForgetMe => people::forget_me(ctx).await,
+            Command::Help => ctx.reply_text(format!("{}\n{USAGE}", text::HELP)).await,
+        },
+    }
+}

@@ -1,0 +1,148 @@
+//! Delivery: leases due outbox rows, hands them to a [`Chat`], and records the outcome:
+//! retries with exponential backoff and jitter, honouring a platform's `Retry-After`; gives
+//! up after `delivery.max_attempts`. A message to a person keeps no body or address once
+//! delivered.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::app::App;
+use crate::clock::epoch;
+use crate::domain::message::{Destination, Message};
+use crate::platform::{Chat, ChatError};
+use crate::store::{self, outbox};
+
+/// How long a leased row stays invisible to other workers.
+const LEASE_SECONDS: i64 = 60;
+const BATCH: i64 = 200;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: u32,
+    pub retried: u32,
+    pub failed: u32,
+}
+
+/// Delivers every message due now, batch by batch, until none is left.
+pub async fn deliver_due<C: Chat>(app: &App, chat: &C) -> anyhow::Result<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    loop {
+        let now = epoch(app.now());
+        let batch = {
+            let mut tx = store::begin(&app.db).await?;
+            let batch = outbox::claim_due(&mut tx, now, LEASE_SECONDS, BATCH).await?;
+            tx.commit().await?;
+            batch
+        };
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        for row in batch {
+            deliver_one(app, chat, row, &mut report).await?;
+        }
+    }
+}
+
+async fn deliver_one<C: Chat>(
+    app: &App,
+    chat: &C,
+    row: outbox::Pending,
+    report: &mut DeliveryReport,
+) -> anyhow::Result<()> {
+    let parsed = serde_json::from_str::<Destination>(&row.destination)
+        .ok()
+        .zip(
+            row.body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<Message>(b).ok()),
+        );
+    let Some((to, message)) = parsed else {
+        let mut conn = app.db.acquire().await?;
+        outbox::mark_failed(&mut conn, row.id, epoch(app.now()), "unreadable outbox row").await?;
+        report.failed += 1;
+        return Ok(());
+    };
+    let result = chat.send(row.workspace_id, &to, &message).await;
+    let now = epoch(app.now());
+    let mut conn = app.db.acquire().await?;
+    match result {
+        Ok(()) => {
+            outbox::mark_sent(&mut conn, row.id, now, !to.is_personal()).await?;
+            report.sent += 1;
+        }
+        Err(ChatError::Rejected(reason)) => {
+            tracing::warn!(outbox_id = row.id, %reason, "message rejected by the platform");
+            outbox::mark_failed(&mut conn, row.id, now, &reason).await?;
+            report.failed += 1;
+        }
+        Err(ChatError::Retry {
+            reason,
+            retry_after,
+        }) => {
+            let attempts = row.attempts + 1;
+            if attempts >= app.config.delivery.max_attempts {
+                tracing::warn!(outbox_id = row.id, %reason, attempts, "giving up on a message");
+                outbox::mark_failed(&mut conn, row.id, now, &reason).await?;
+                report.failed += 1;
+            } else {
+                let wait = retry_delay(app, attempts, retry_after);
+                tracing::debug!(outbox_id = row.id, %reason, ?wait, "delivery will be retried");
+                let at = now + wait.as_secs().max(1) as i64;
+                outbox::mark_retry(&mut conn, row.id, at, &reason).await?;
+                report.retried += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `Retry-After` plus up to a second of jitter when the platform gave one; otherwise
+/// exponential backoff from `backoff_base`, capped at `backoff_max`, with full jitter over
+/// its upper half.
+pub fn retry_delay(app: &App, attempts: i64, retry_after: Option<Duration>) -> Duration {
+    let mut rng = rand::rng();
+    if let Some(after) = retry_after {
+        return after + Duration::from_millis(rng.random_range(0..=1000));
+    }
+    let base = app
+        .config
+        .delivery
+        .backoff_base
+        .0
+        .to_std()
+        .unwrap_or(Duration::from_secs(2));
+    let max = app
+        .config
+        .delivery
+        .backoff_max
+        .0
+        .to_std()
+        .unwrap_or(Duration::from_secs(600));
+    let exp = base
+        .saturating_mul(1u32 << attempts.clamp(0, 20) as u32)
+        .min(max);
+    let half = exp / 2;
+    half + Duration::from_millis(rng.random_range(0..=half.as_millis() as u64))
+}
+
+/// Delivers continuously until `stop` resolves, polling every `every`.
+pub async fn run<C: Chat>(
+    app: App,
+    chat: C,
+    every: Duration,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = ticker.tick() => {
+                if let Err(error) = deliver_due(&app, &chat).await {
+                    tracing::error!(error = format!("{error:#}"), "delivery failed");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Short button ids for the console workspace, kept so that a reopened workspace still
+//! understands `/click b12`.
+
+use super::Db;
+
+pub async fn register_button(db: &Db, action_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("INSERT INTO console_buttons (action_id) VALUES ($1) RETURNING id")
+        .bind(action_id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn button_action(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT action_id FROM console_buttons WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}

@@ -1,0 +1,138 @@
+//! The outbox: every outgoing message, its delivery attempts and its fate.
+
+use sqlx::FromRow;
+
+use super::Conn;
+
+/// A message to write in the same transaction as the change that caused it.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub dedupe_key: &'a str,
+    pub workspace_id: i64,
+    /// The person it is addressed to, if any (erased with them).
+    pub user_id: Option<i64>,
+    pub destination: &'a str,
+    pub body: &'a str,
+    pub now: i64,
+    pub not_before: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Pending {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub destination: String,
+    pub body: Option<String>,
+    pub attempts: i64,
+}
+
+/// Queues a message; false when one with the same dedupe key exists already.
+pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (dedupe_key, workspace_id, user_id, destination, body, created_at,
+             next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(m.dedupe_key)
+    .bind(m.workspace_id)
+    .bind(m.user_id)
+    .bind(m.destination)
+    .bind(m.body)
+    .bind(m.now)
+    .bind(m.not_before)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Leases up to `limit` due messages for `lease` seconds, oldest first.
+pub async fn claim_due(
+    conn: &mut Conn,
+    now: i64,
+    lease: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Pending>> {
+    sqlx::query_as(
+        "UPDATE outbox SET claimed_until = $1
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
+                        AND (claimed_until IS NULL OR claimed_until <= $2)
+                        AND workspace_id IN (SELECT id FROM workspaces WHERE disabled_at IS NULL)
+                      ORDER BY next_attempt_at, id LIMIT $3)
+         RETURNING id, workspace_id, destination, body, attempts",
+    )
+    .bind(now + lease)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks a message delivered; a message to a person keeps neither body nor address once
+/// delivered (`keep` is false for those).
+pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64, keep: bool) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $1, claimed_until = NULL, attempts = attempts + 1,
+             body = CASE WHEN $2 THEN body ELSE NULL END,
+             destination = CASE WHEN $2 THEN destination ELSE '{}' END,
+             user_id = CASE WHEN $2 THEN user_id ELSE NULL END
+         WHERE id = $3",
+    )
+    .bind(now)
+    .bind(keep)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_retry(conn: &mut Conn, id: i64, at: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, attempts = attempts + 1,
+             last_error = $2
+         WHERE id = $3",
+    )
+    .bind(at)
+    .bind(error)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_failed(conn: &mut Conn, id: i64, now: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET failed_at = $1, claimed_until = NULL, attempts = attempts + 1,
+             last_error = $2, body = NULL, destination = '{}', user_id = NULL
+         WHERE id = $3",
+    )
+    .bind(now)
+    .bind(error)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The earliest pending attempt after `after`, for the console clock.
+pub async fn next_attempt_after(conn: &mut Conn, after: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(next_attempt_at) FROM outbox
+         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at > $1",
+    )
+    .bind(after)
+    .fetch_one(conn)
+    .await
+}
+
+/// Drops undelivered messages whose dedupe key starts with `prefix` (e.g. nudges of an ask
+/// whose asker erased their data).
+pub async fn drop_pending(conn: &mut Conn, prefix: &str) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM outbox WHERE sent_at IS NULL AND substr(dedupe_key, 1, length($1)) = $1",
+    )
+    .bind(prefix)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,263 @@
+//! Rounds, the prompts sent in them, who answered (participations) and what was answered
+//! (answers), kept apart so that no row links the two.
+
+use rand::RngCore;
+use sqlx::FromRow;
+
+use super::Conn;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Round {
+    pub id: i64,
+    pub team_id: i64,
+    pub week: String,
+    pub opened_at: i64,
+    pub closes_at: i64,
+    pub closed_at: Option<i64>,
+    pub prompted: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Prompt {
+    pub id: i64,
+    pub round_id: i64,
+    pub member_id: i64,
+    pub sent_at: i64,
+}
+
+const ROUND: &str = "id, team_id, week, opened_at, closes_at, closed_at, prompted";
+
+/// Opens the team's round for `week` unless it exists; returns it either way.
+pub async fn get_or_open(
+    conn: &mut Conn,
+    team_id: i64,
+    week: &str,
+    now: i64,
+    closes_at: i64,
+) -> sqlx::Result<Round> {
+    sqlx::query(
+        "INSERT INTO rounds (team_id, week, opened_at, closes_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (team_id, week) DO NOTHING",
+    )
+    .bind(team_id)
+    .bind(week)
+    .bind(now)
+    .bind(closes_at)
+    .execute(&mut *conn)
+    .await?;
+    find_week(conn, team_id, week)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn find_week(conn: &mut Conn, team_id: i64, week: &str) -> sqlx::Result<Option<Round>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ROUND} FROM rounds WHERE team_id = $1 AND week = $2"
+    ));
+    sqlx::query_as(sql)
+        .bind(team_id)
+        .bind(week)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn get(conn: &mut Conn, round_id: i64) -> sqlx::Result<Option<Round>> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {ROUND} FROM rounds WHERE id = $1"));
+    sqlx::query_as(sql)
+        .bind(round_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The team's open round, if any.
+pub async fn open_for_team(conn: &mut Conn, team_id: i64) -> sqlx::Result<Option<Round>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ROUND} FROM rounds WHERE team_id = $1 AND closed_at IS NULL
+         ORDER BY opened_at DESC LIMIT 1"
+    ));
+    sqlx::query_as(sql).bind(team_id).fetch_optional(conn).await
+}
+
+/// Open rounds whose close time has come.
+pub async fn due_to_close(conn: &mut Conn, now: i64) -> sqlx::Result<Vec<Round>> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ROUND} FROM rounds WHERE closed_at IS NULL AND closes_at <= $1 ORDER BY id"
+    ));
+    sqlx::query_as(sql).bind(now).fetch_all(conn).await
+}
+
+/// Claims the close of a round: true for exactly one caller.
+pub async fn claim_close(conn: &mut Conn, round_id: i64, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE rounds SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL")
+        .bind(now)
+        .bind(round_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Claims the prompt of a member in a round: the id for exactly one caller, `None` after.
+/// The caller adds the claimed count with [`add_prompted`].
+pub async fn claim_prompt(
+    conn: &mut Conn,
+    round_id: i64,
+    member_id: i64,
+    due_at: i64,
+    now: i64,
+    remind_at: i64,
+) -> sqlx::Result<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO prompts (round_id, member_id, due_at, sent_at, remind_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (round_id, member_id) DO NOTHING RETURNING id",
+    )
+    .bind(round_id)
+    .bind(member_id)
+    .bind(due_at)
+    .bind(now)
+    .bind(remind_at)
+    .fetch_optional(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Adds `n` claimed prompts to the round's member count.
+pub async fn add_prompted(conn: &mut Conn, round_id: i64, n: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE rounds SET prompted = prompted + $1 WHERE id = $2")
+        .bind(n)
+        .bind(round_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_prompt(conn: &mut Conn, prompt_id: i64) -> sqlx::Result<Option<Prompt>> {
+    sqlx::query_as("SELECT id, round_id, member_id, sent_at FROM prompts WHERE id = $1")
+        .bind(prompt_id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn find_prompt(
+    conn: &mut Conn,
+    round_id: i64,
+    member_id: i64,
+) -> sqlx::Result<Option<Prompt>> {
+    sqlx::query_as(
+        "SELECT id, round_id, member_id, sent_at FROM prompts WHERE round_id = $1 AND member_id = $2",
+    )
+    .bind(round_id)
+    .bind(member_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Prompts whose reminder is due: round open, not answered, member active and unpaused.
+pub async fn due_reminders(conn: &mut Conn, now: i64) -> sqlx::Result<Vec<Prompt>> {
+    sqlx::query_as(
+        "SELECT p.id, p.round_id, p.member_id, p.sent_at FROM prompts p
+         JOIN rounds r ON r.id = p.round_id
+         JOIN members m ON m.id = p.member_id
+         JOIN users u ON u.id = m.user_id
+         WHERE p.reminded_at IS NULL AND p.remind_at <= $1 AND r.closed_at IS NULL
+           AND m.left_at IS NULL AND (u.paused_until IS NULL OR u.paused_until <= $1)
+           AND NOT EXISTS (SELECT 1 FROM participations x
+                           WHERE x.round_id = p.round_id AND x.member_id = p.member_id)
+         ORDER BY p.id",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn claim_reminder(conn: &mut Conn, prompt_id: i64, now: i64) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("UPDATE prompts SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+            .bind(now)
+            .bind(prompt_id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The earliest pending reminder after `after`, for the console clock.
+pub async fn next_reminder_after(conn: &mut Conn, after: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(p.remind_at) FROM prompts p JOIN rounds r ON r.id = p.round_id
+         WHERE p.reminded_at IS NULL AND p.remind_at > $1 AND r.closed_at IS NULL",
+    )
+    .bind(after)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn next_close_after(conn: &mut Conn, after: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MIN(closes_at) FROM rounds WHERE closed_at IS NULL AND closes_at > $1",
+    )
+    .bind(after)
+    .fetch_one(conn)
+    .await
+}
+
+/// Records that a member answered: true the first time, false after.
+pub async fn participate(conn: &mut Conn, round_id: i64, member_id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO participations (round_id, member_id) VALUES ($1, $2)
+         ON CONFLICT (round_id, member_id) DO NOTHING",
+    )
+    .bind(round_id)
+    .bind(member_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn has_participated(
+    conn: &mut Conn,
+    round_id: i64,
+    member_id: i64,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM participations WHERE round_id = $1 AND member_id = $2)",
+    )
+    .bind(round_id)
+    .bind(member_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Stores an answer under a random key, with nothing that points to who gave it.
+pub async fn insert_answer(
+    conn: &mut Conn,
+    round_id: i64,
+    score: u8,
+    note: Option<&str>,
+) -> sqlx::Result<()> {
+    let mut key = [0u8; 16];
+    rand::rng().fill_bytes(&mut key);
+    let id: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    sqlx::query("INSERT INTO answers (id, round_id, score, note) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(round_id)
+        .bind(score as i64)
+        .bind(note)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Scores and notes of a round, in key (random) order.
+pub async fn answers(conn: &mut Conn, round_id: i64) -> sqlx::Result<Vec<(i64, Option<String>)>> {
+    sqlx::query_as("SELECT score, note FROM answers WHERE round_id = $1 ORDER BY id")
+        .bind(round_id)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn count_answers(conn: &mut Conn, round_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE round_id = $1")
+        .bind(round_id)
+        .fetch_one(conn)
+        .await
+}

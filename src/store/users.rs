@@ -1,0 +1,122 @@
+//! Workspaces and the people in them.
+
+use sqlx::FromRow;
+
+use super::Conn;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct User {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub external_id: String,
+    pub display_name: String,
+    pub tz: Option<String>,
+    pub paused_until: Option<i64>,
+    pub dm_opt_in: bool,
+}
+
+impl User {
+    pub fn is_paused(&self, now: i64) -> bool {
+        self.paused_until.is_some_and(|until| until > now)
+    }
+}
+
+pub async fn upsert_workspace(
+    conn: &mut Conn,
+    platform: &str,
+    external_id: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO workspaces (platform, external_id, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (platform, external_id) DO UPDATE SET platform = excluded.platform
+         RETURNING id",
+    )
+    .bind(platform)
+    .bind(external_id)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+/// Finds or creates the person; keeps their display name current.
+pub async fn upsert_user(
+    conn: &mut Conn,
+    workspace_id: i64,
+    external_id: &str,
+    display_name: &str,
+    now: i64,
+) -> sqlx::Result<User> {
+    sqlx::query_as(
+        "INSERT INTO users (workspace_id, external_id, display_name, created_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (workspace_id, external_id) DO UPDATE SET display_name = excluded.display_name
+         RETURNING id, workspace_id, external_id, display_name, tz, paused_until, dm_opt_in",
+    )
+    .bind(workspace_id)
+    .bind(external_id)
+    .bind(display_name)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn find_user(
+    conn: &mut Conn,
+    workspace_id: i64,
+    external_id: &str,
+) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(
+        "SELECT id, workspace_id, external_id, display_name, tz, paused_until, dm_opt_in
+         FROM users WHERE workspace_id = $1 AND external_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_tz(conn: &mut Conn, user_id: i64, tz: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET tz = $1 WHERE id = $2")
+        .bind(tz)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_paused_until(
+    conn: &mut Conn,
+    user_id: i64,
+    until: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET paused_until = $1 WHERE id = $2")
+        .bind(until)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Erases the person and, through foreign keys, every row keyed to them: memberships,
+/// prompts, participations, nudges, offers, their outbox rows. Asks they made stay as
+/// counts with the asker cleared.
+pub async fn delete_user(conn: &mut Conn, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records an inbound event key; false when it was seen before (a retry or a replay).
+pub async fn first_sighting(conn: &mut Conn, key: &str, now: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO inbound_events (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
