@@ -111,6 +111,10 @@ pub async fn close_round(conn: &mut Conn, round: &Round, now: i64) -> Outcome<bo
     let team = teams::get(conn, round.team_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("round without team"))?;
+    if round.prompted == 0 && rounds::count_answers(conn, round.id).await? == 0 {
+        // Nobody was asked (everyone paused): nothing to publish.
+        return Ok(true);
+    }
     let (body, published) = summarize(conn, &team, round, now).await?;
     summaries::insert(conn, &published).await?;
     let to = Destination::Channel {

@@ -34,8 +34,8 @@ pub enum ButtonStyle {
     Danger,
 }
 
-/// A picture attached to a message (the trend chart), stored as PNG bytes in hex-free base form
-/// by the platform that uploads it.
+/// A picture attached to a message (the summary's trend chart). The platform resolves
+/// `source` to PNG bytes and uploads them its own way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
     pub title: String,
