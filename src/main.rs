@@ -10,7 +10,11 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use peerpulse::config::Config;
 use peerpulse::platform::console::{Flow, Session};
-use peerpulse::{store, telemetry};
+use std::sync::Arc;
+
+use peerpulse::clock::SystemClock;
+use peerpulse::platform::slack::{SlackSettings, manifest};
+use peerpulse::{server, store, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +48,24 @@ enum Command {
     Run,
     /// Apply database migrations and exit.
     Migrate,
+    /// Slack helpers.
+    Slack {
+        #[command(subcommand)]
+        command: SlackCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlackCommand {
+    /// Print the Slack app manifest for this deployment.
+    Manifest {
+        /// The public base URL Slack reaches this deployment at, e.g. https://pulse.example.com
+        #[arg(long, default_value = "https://peerpulse.example.com")]
+        url: String,
+        /// Use Socket Mode instead of public HTTP endpoints.
+        #[arg(long)]
+        socket_mode: bool,
+    },
 }
 
 fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
@@ -73,11 +95,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run => {
             telemetry::init(&config.log.filter, config.log.json);
-            eprintln!(
-                "peerpulse: no platform is configured. Slack and Discord support is not in this build yet.\n\
-                 To try peerpulse locally with no credentials, run: peerpulse chat"
-            );
-            Ok(ExitCode::from(2))
+            serve(config).await
+        }
+        Command::Slack {
+            command: SlackCommand::Manifest { url, socket_mode },
+        } => {
+            let manifest = manifest::manifest(&url, socket_mode);
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             telemetry::init(&config.log.filter, config.log.json);
@@ -146,4 +171,46 @@ async fn chat(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let slack = SlackSettings::from_env();
+    if !slack.enabled() {
+        eprintln!(
+            "peerpulse: no platform is configured.\n\
+             For Slack, set SLACK_SIGNING_SECRET (HTTP endpoints) or SLACK_APP_TOKEN (Socket Mode), \
+             and SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET (OAuth installs).\n\
+             To try peerpulse locally with no credentials, run: peerpulse chat"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let running = server::start(config, slack, Arc::new(SystemClock)).await?;
+    eprintln!("peerpulse: listening on http://{}", running.addr);
+    shutdown_signal().await;
+    eprintln!("peerpulse: shutting down");
+    running.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

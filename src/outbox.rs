@@ -1,10 +1,11 @@
 //! Delivery: leases due outbox rows, hands them to a [`Chat`], and records the outcome:
 //! retries with exponential backoff and jitter, honouring a platform's `Retry-After`; gives
-//! up after `delivery.max_attempts`. A message to a person keeps no body or address once
-//! delivered.
+//! up after `delivery.max_attempts`. A message to a person is deleted once delivered or
+//! given up, so nothing about it outlives its delivery.
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use rand::Rng;
 
 use crate::app::App;
@@ -38,8 +39,30 @@ pub async fn deliver_due<C: Chat>(app: &App, chat: &C) -> anyhow::Result<Deliver
         if batch.is_empty() {
             return Ok(report);
         }
+        // One queue per destination keeps each conversation in order; queues run side by side.
+        let mut queues: Vec<(String, Vec<outbox::Pending>)> = Vec::new();
         for row in batch {
-            deliver_one(app, chat, row, &mut report).await?;
+            match queues.iter_mut().find(|(to, _)| *to == row.destination) {
+                Some((_, queue)) => queue.push(row),
+                None => queues.push((row.destination.clone(), vec![row])),
+            }
+        }
+        let results: Vec<anyhow::Result<DeliveryReport>> = futures_util::stream::iter(queues)
+            .map(|(_, queue)| async move {
+                let mut report = DeliveryReport::default();
+                for row in queue {
+                    deliver_one(app, chat, row, &mut report).await?;
+                }
+                Ok(report)
+            })
+            .buffer_unordered(chat.parallelism().max(1))
+            .collect()
+            .await;
+        for result in results {
+            let part = result?;
+            report.sent += part.sent;
+            report.retried += part.retried;
+            report.failed += part.failed;
         }
     }
 }
@@ -59,7 +82,14 @@ async fn deliver_one<C: Chat>(
         );
     let Some((to, message)) = parsed else {
         let mut conn = app.db.acquire().await?;
-        outbox::mark_failed(&mut conn, row.id, epoch(app.now()), "unreadable outbox row").await?;
+        outbox::mark_failed(
+            &mut conn,
+            row.id,
+            epoch(app.now()),
+            "unreadable outbox row",
+            false,
+        )
+        .await?;
         report.failed += 1;
         return Ok(());
     };
@@ -71,9 +101,39 @@ async fn deliver_one<C: Chat>(
             outbox::mark_sent(&mut conn, row.id, now, !to.is_personal()).await?;
             report.sent += 1;
         }
+        Err(ChatError::WorkspaceRevoked(reason)) => {
+            tracing::warn!(
+                workspace = row.workspace_id,
+                %reason,
+                "workspace credentials no longer work: deliveries to it are paused until it is reinstalled"
+            );
+            store::users::disable_workspace(&mut conn, row.workspace_id, now).await?;
+            outbox::release(&mut conn, row.id).await?;
+            report.retried += 1;
+        }
+        Err(ChatError::RecipientGone { user, reason }) => {
+            tracing::info!(outbox_id = row.id, %reason, "recipient left the workspace; their memberships end");
+            store::members::leave_everywhere(&mut conn, row.workspace_id, &user, now).await?;
+            outbox::mark_failed(&mut conn, row.id, now, &reason, !to.is_personal()).await?;
+            report.failed += 1;
+        }
+        Err(ChatError::ChannelUnavailable { channel, reason }) => {
+            tracing::warn!(outbox_id = row.id, %reason, "cannot post in a team channel; telling its admin");
+            outbox::mark_failed(&mut conn, row.id, now, &reason, !to.is_personal()).await?;
+            crate::app::tell_admin_channel_unavailable(
+                &mut conn,
+                row.workspace_id,
+                &channel,
+                &reason,
+                now,
+            )
+            .await
+            .map_err(crate::app::Failure::into_error)?;
+            report.failed += 1;
+        }
         Err(ChatError::Rejected(reason)) => {
             tracing::warn!(outbox_id = row.id, %reason, "message rejected by the platform");
-            outbox::mark_failed(&mut conn, row.id, now, &reason).await?;
+            outbox::mark_failed(&mut conn, row.id, now, &reason, !to.is_personal()).await?;
             report.failed += 1;
         }
         Err(ChatError::Retry {
@@ -83,12 +143,12 @@ async fn deliver_one<C: Chat>(
             let attempts = row.attempts + 1;
             if attempts >= app.config.delivery.max_attempts {
                 tracing::warn!(outbox_id = row.id, %reason, attempts, "giving up on a message");
-                outbox::mark_failed(&mut conn, row.id, now, &reason).await?;
+                outbox::mark_failed(&mut conn, row.id, now, &reason, !to.is_personal()).await?;
                 report.failed += 1;
             } else {
                 let wait = retry_delay(app, attempts, retry_after);
                 tracing::debug!(outbox_id = row.id, %reason, ?wait, "delivery will be retried");
-                let at = now + wait.as_secs().max(1) as i64;
+                let at = now + (wait.as_millis() as i64 + 999).div_euclid(1000).max(1);
                 outbox::mark_retry(&mut conn, row.id, at, &reason).await?;
                 report.retried += 1;
             }

@@ -1,8 +1,9 @@
 -- The core schema. Times are epoch seconds (UTC). Answers carry no member, no platform user
 -- and no time finer than their round; their primary key is random and the table has no rowid.
+-- Integer ids never repeat (AUTOINCREMENT): an erased person's ids are not handed to others.
 
 CREATE TABLE workspaces (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     platform    TEXT    NOT NULL,
     external_id TEXT    NOT NULL,
     name        TEXT    NOT NULL DEFAULT '',
@@ -13,7 +14,7 @@ CREATE TABLE workspaces (
 
 -- A person on a platform. Pause and timezone follow the person across teams.
 CREATE TABLE users (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     external_id  TEXT    NOT NULL,
     display_name TEXT    NOT NULL,
@@ -26,7 +27,7 @@ CREATE TABLE users (
 
 -- A channel bound as a team, with its schedule and settings.
 CREATE TABLE teams (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id     INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     channel          TEXT    NOT NULL,
     channel_name     TEXT    NOT NULL,
@@ -47,7 +48,7 @@ CREATE TABLE teams (
 
 -- Membership of a person in a team. `streak` is the only per-person strain state.
 CREATE TABLE members (
-    id        INTEGER PRIMARY KEY,
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
     team_id   INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     capacity  INTEGER NOT NULL DEFAULT 0,
@@ -59,7 +60,7 @@ CREATE TABLE members (
 
 -- One round per team per week (`week` is the Monday of that week, YYYY-MM-DD).
 CREATE TABLE rounds (
-    id        INTEGER PRIMARY KEY,
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
     team_id   INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     week      TEXT    NOT NULL,
     opened_at INTEGER NOT NULL,
@@ -73,7 +74,7 @@ CREATE INDEX rounds_open ON rounds (closes_at) WHERE closed_at IS NULL;
 -- A check-in prompt sent to a member. The unique key is the scheduler's claim: one prompt per
 -- member per round, whoever ticks.
 CREATE TABLE prompts (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     round_id    INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
     member_id   INTEGER NOT NULL REFERENCES members (id) ON DELETE CASCADE,
     due_at      INTEGER NOT NULL,
@@ -103,7 +104,7 @@ CREATE INDEX answers_round ON answers (round_id);
 
 -- A request for help. `asker_member_id` is cleared when the asker erases their data.
 CREATE TABLE asks (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     team_id         INTEGER NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     asker_member_id INTEGER REFERENCES members (id) ON DELETE SET NULL,
     named           INTEGER NOT NULL,
@@ -147,9 +148,9 @@ CREATE TABLE summaries (
 CREATE INDEX summaries_team ON summaries (team_id, published_at);
 
 -- Every outgoing message, written in the transaction of the change that caused it.
--- `body` of a message to a person is cleared once it is delivered.
+-- A message to a person is deleted once delivered or given up; channel posts stay.
 CREATE TABLE outbox (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     dedupe_key      TEXT    NOT NULL UNIQUE,
     workspace_id    INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     user_id         INTEGER REFERENCES users (id) ON DELETE CASCADE,
@@ -167,7 +168,7 @@ CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND fa
 
 -- Short button ids for the console workspace (`/click b12`).
 CREATE TABLE console_buttons (
-    id        INTEGER PRIMARY KEY,
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
     action_id TEXT NOT NULL
 );
 

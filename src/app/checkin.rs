@@ -177,7 +177,22 @@ pub async fn answer_prompt(ctx: &mut Ctx<'_>, prompt_id: i64, score: LoadScore) 
     let round = rounds::get(ctx.conn(), prompt.round_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("prompt without round"))?;
-    record_answer(ctx, &team, &round, member.id, score, None).await
+    record_answer(ctx, &team, &round, member.id, score, None).await?;
+    if let Some(origin) = ctx.origin.clone() {
+        let to = Destination::Replace {
+            user: ctx.user.external_id.clone(),
+            channel: origin.channel,
+            message: origin.message,
+        };
+        let done = Message::text(format!(
+            "Weekly check-in for {}: done, thank you. Your answer counts in the team's totals, without your name.",
+            text::channel(&team)
+        ));
+        let key = format!("replace:{prompt_id}");
+        let (ws, uid, now) = (ctx.workspace_id, ctx.user.id, ctx.epoch());
+        enqueue(ctx.conn(), &key, ws, Some(uid), &to, &done, now, now).await?;
+    }
+    Ok(())
 }
 
 /// Records an answer: who answered and what was answered go to separate tables, and the

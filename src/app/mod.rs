@@ -23,6 +23,7 @@ use crate::store::{self, Conn, Db, Tx};
 pub use asks::{expire_ask, release_ask, widen_ask};
 pub use checkin::{prompt_members, remind_prompt};
 pub use rounds::close_round;
+pub use teams::tell_admin_channel_unavailable;
 pub use text::{member_tz, schedule as team_schedule};
 
 /// The running bot's shared state.
@@ -57,11 +58,22 @@ pub struct ChannelRef {
     pub name: String,
 }
 
-/// The person an event comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The person an event comes from, with what the platform says about them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Actor {
     pub user_id: String,
     pub name: String,
+    /// The person's time zone on the platform, used until they set their own.
+    pub tz: Option<String>,
+    /// A workspace admin may administer any team in the workspace.
+    pub workspace_admin: bool,
+}
+
+/// The bot message an action was clicked on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub channel: String,
+    pub message: String,
 }
 
 /// A typed inbound event, parsed at the platform edge.
@@ -72,6 +84,8 @@ pub struct Inbound {
     pub channel: ChannelRef,
     /// The platform's event or interaction id; repeats of a seen key are ignored.
     pub key: Option<String>,
+    /// For a click: the message clicked on, which the answer may replace.
+    pub origin: Option<Origin>,
     pub kind: EventKind,
 }
 
@@ -126,6 +140,8 @@ pub struct Ctx<'a> {
     pub workspace_id: i64,
     pub user: store::users::User,
     pub channel: ChannelRef,
+    pub actor: Actor,
+    pub origin: Option<Origin>,
     reply_key: String,
     replies: u32,
 }
@@ -257,7 +273,7 @@ async fn begin<'a>(
         t,
     )
     .await?;
-    let user = store::users::upsert_user(
+    let mut user = store::users::upsert_user(
         &mut tx,
         workspace_id,
         &event.actor.user_id,
@@ -265,6 +281,13 @@ async fn begin<'a>(
         t,
     )
     .await?;
+    if user.tz.is_none()
+        && let Some(tz) = event.actor.tz.as_deref()
+        && crate::domain::schedule::parse_tz(tz).is_ok()
+    {
+        store::users::set_tz(&mut tx, user.id, Some(tz)).await?;
+        user.tz = Some(tz.to_string());
+    }
     Ok(Ctx {
         app,
         tx,
@@ -272,6 +295,8 @@ async fn begin<'a>(
         workspace_id,
         user,
         channel: event.channel.clone(),
+        actor: event.actor.clone(),
+        origin: event.origin.clone(),
         reply_key,
         replies: 0,
     })

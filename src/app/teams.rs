@@ -37,6 +37,9 @@ pub async fn active_member(ctx: &mut Ctx<'_>, team: &Team) -> Outcome<Member> {
 }
 
 pub fn require_admin(ctx: &Ctx<'_>, team: &Team) -> Outcome {
+    if ctx.actor.workspace_admin {
+        return Ok(());
+    }
     match team.admin_user_id {
         Some(admin) if admin == ctx.user.id => Ok(()),
         None => Ok(()),
@@ -246,4 +249,47 @@ fn describe(team: &Team) -> String {
         team.streak_threshold,
         team.resources
     )
+}
+
+/// Tells a team's admin privately that the bot cannot post in the team channel, and how to
+/// fix it. At most once a day per team.
+pub async fn tell_admin_channel_unavailable(
+    conn: &mut crate::store::Conn,
+    workspace_id: i64,
+    channel: &str,
+    reason: &str,
+    now: i64,
+) -> Outcome {
+    let Some(team) = teams::find_by_channel(conn, workspace_id, channel).await? else {
+        return Ok(());
+    };
+    let Some(admin) = team.admin_user_id else {
+        return Ok(());
+    };
+    let Some(admin_ref) =
+        sqlx::query_scalar::<_, String>("SELECT external_id FROM users WHERE id = $1")
+            .bind(admin)
+            .fetch_optional(&mut *conn)
+            .await?
+    else {
+        return Ok(());
+    };
+    let text = format!(
+        "I can't post in {} ({reason}). If the channel still exists, invite me there (`/invite @peerpulse`); \
+         if it was archived or renamed, run `/pulse setup` in the team's new channel.",
+        text::channel(&team)
+    );
+    let to = Destination::Dm { user: admin_ref };
+    let key = format!("channel-fix:{}:{}", team.id, now / 86_400);
+    enqueue(
+        conn,
+        &key,
+        workspace_id,
+        Some(admin),
+        &to,
+        &Message::text(text),
+        now,
+        now,
+    )
+    .await
 }

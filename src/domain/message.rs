@@ -77,6 +77,12 @@ pub enum Destination {
     Channel { channel: String },
     /// Visible only to `user`, shown in `channel` (Slack ephemeral, Discord ephemeral reply).
     Private { user: String, channel: String },
+    /// Replaces a message the bot posted earlier (e.g. a prompt's buttons once answered).
+    Replace {
+        user: String,
+        channel: String,
+        message: String,
+    },
 }
 
 impl Destination {

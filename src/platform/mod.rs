@@ -2,6 +2,7 @@
 //! message model through the [`Chat`] trait. Platforms never import each other.
 
 pub mod console;
+pub mod slack;
 
 use std::future::Future;
 use std::time::Duration;
@@ -16,6 +17,12 @@ pub trait Chat: Send + Sync {
         to: &Destination,
         message: &Message,
     ) -> impl Future<Output = Result<(), ChatError>> + Send;
+
+    /// How many destinations may be sent to at once. Messages to one destination always go
+    /// in order.
+    fn parallelism(&self) -> usize {
+        1
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,7 +33,17 @@ pub enum ChatError {
         reason: String,
         retry_after: Option<Duration>,
     },
-    /// Will never succeed (unknown user, channel gone, revoked token).
+    /// Will never succeed.
     #[error("rejected: {0}")]
     Rejected(String),
+    /// The person is gone from the workspace (deactivated, deleted): they leave their teams.
+    #[error("recipient gone: {reason}")]
+    RecipientGone { user: String, reason: String },
+    /// The bot cannot post in this channel (archived, deleted, not invited).
+    #[error("channel unavailable: {reason}")]
+    ChannelUnavailable { channel: String, reason: String },
+    /// The workspace's credentials no longer work: it is disabled until reinstalled, and its
+    /// messages wait.
+    #[error("workspace credentials revoked: {0}")]
+    WorkspaceRevoked(String),
 }

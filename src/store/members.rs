@@ -164,3 +164,23 @@ pub async fn record_streak(conn: &mut Conn, member_id: i64, strained: bool) -> s
     .fetch_one(conn)
     .await
 }
+
+/// Ends every membership of a person who left the workspace.
+pub async fn leave_everywhere(
+    conn: &mut Conn,
+    workspace_id: i64,
+    external_id: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE members SET left_at = $1, capacity = 0, streak = 0
+         WHERE left_at IS NULL AND user_id IN
+             (SELECT id FROM users WHERE workspace_id = $2 AND external_id = $3)",
+    )
+    .bind(now)
+    .bind(workspace_id)
+    .bind(external_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

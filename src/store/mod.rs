@@ -7,6 +7,7 @@ pub mod console;
 pub mod members;
 pub mod outbox;
 pub mod rounds;
+pub mod slack;
 pub mod summaries;
 pub mod teams;
 pub mod users;

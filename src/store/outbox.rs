@@ -68,21 +68,27 @@ pub async fn claim_due(
     .await
 }
 
-/// Marks a message delivered; a message to a person keeps neither body nor address once
-/// delivered (`keep` is false for those).
+/// Marks a message delivered. A message to a person (`keep` false) is deleted instead, so
+/// that nothing about it (address, text, dedupe key) outlives its delivery.
 pub async fn mark_sent(conn: &mut Conn, id: i64, now: i64, keep: bool) -> sqlx::Result<()> {
+    if !keep {
+        return delete(conn, id).await;
+    }
     sqlx::query(
-        "UPDATE outbox SET sent_at = $1, claimed_until = NULL, attempts = attempts + 1,
-             body = CASE WHEN $2 THEN body ELSE NULL END,
-             destination = CASE WHEN $2 THEN destination ELSE '{}' END,
-             user_id = CASE WHEN $2 THEN user_id ELSE NULL END
-         WHERE id = $3",
+        "UPDATE outbox SET sent_at = $1, claimed_until = NULL, attempts = attempts + 1 WHERE id = $2",
     )
     .bind(now)
-    .bind(keep)
     .bind(id)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM outbox WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -100,10 +106,30 @@ pub async fn mark_retry(conn: &mut Conn, id: i64, at: i64, error: &str) -> sqlx:
     Ok(())
 }
 
-pub async fn mark_failed(conn: &mut Conn, id: i64, now: i64, error: &str) -> sqlx::Result<()> {
+/// Gives a leased message back without counting an attempt (its workspace was disabled).
+pub async fn release(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET claimed_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives up on a message. A message to a person (`keep` false) is deleted; a channel post
+/// stays with its error for the operator.
+pub async fn mark_failed(
+    conn: &mut Conn,
+    id: i64,
+    now: i64,
+    error: &str,
+    keep: bool,
+) -> sqlx::Result<()> {
+    if !keep {
+        return delete(conn, id).await;
+    }
     sqlx::query(
         "UPDATE outbox SET failed_at = $1, claimed_until = NULL, attempts = attempts + 1,
-             last_error = $2, body = NULL, destination = '{}', user_id = NULL
+             last_error = $2
          WHERE id = $3",
     )
     .bind(now)

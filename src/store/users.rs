@@ -120,3 +120,46 @@ pub async fn first_sighting(conn: &mut Conn, key: &str, now: i64) -> sqlx::Resul
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Stops deliveries to a workspace until it is reinstalled.
+pub async fn disable_workspace(conn: &mut Conn, workspace_id: i64, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workspaces SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2")
+        .bind(now)
+        .bind(workspace_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn enable_workspace(conn: &mut Conn, workspace_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE workspaces SET disabled_at = NULL WHERE id = $1")
+        .bind(workspace_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn find_workspace(
+    conn: &mut Conn,
+    platform: &str,
+    external_id: &str,
+) -> sqlx::Result<Option<(i64, Option<i64>)>> {
+    sqlx::query_as(
+        "SELECT id, disabled_at FROM workspaces WHERE platform = $1 AND external_id = $2",
+    )
+    .bind(platform)
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The platform id (`T…`, guild id) of a workspace.
+pub async fn workspace_external_id(
+    conn: &mut Conn,
+    workspace_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT external_id FROM workspaces WHERE id = $1")
+        .bind(workspace_id)
+        .fetch_optional(conn)
+        .await
+}

@@ -34,7 +34,9 @@ pub async fn console(start: &str) -> Console {
 pub async fn console_with(config: Config, start: &str) -> Console {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("peerpulse.db").display());
-    let session = Session::open(config, &url, at(start)).await.expect("session opens");
+    let session = Session::open(config, &url, at(start))
+        .await
+        .expect("session opens");
     Console { session, dir, url }
 }
 
@@ -60,7 +62,10 @@ impl Console {
     pub async fn second_process(&self, start: DateTime<Utc>) -> (App, Arc<ManualClock>) {
         let db = store::connect(&self.url).await.expect("second pool");
         let clock = Arc::new(ManualClock::new(start));
-        (App::new(db, clock.clone(), Arc::new(Config::default())), clock)
+        (
+            App::new(db, clock.clone(), Arc::new(Config::default())),
+            clock,
+        )
     }
 }
 
@@ -86,12 +91,12 @@ pub fn button_for(lines: &[String], name: &str, label: &str) -> Option<String> {
             inside = line.starts_with(&head);
             continue;
         }
-        if inside && let Some(rest) = line.trim_start().strip_prefix('(') {
-            if let Some((id, text)) = rest.split_once(") ")
-                && text.contains(label)
-            {
-                return Some(id.to_string());
-            }
+        if inside
+            && let Some(rest) = line.trim_start().strip_prefix('(')
+            && let Some((id, text)) = rest.split_once(") ")
+            && text.contains(label)
+        {
+            return Some(id.to_string());
         }
     }
     None
@@ -100,7 +105,11 @@ pub fn button_for(lines: &[String], name: &str, label: &str) -> Option<String> {
 /// Messages (their first line) addressed to `@name`.
 pub fn to(lines: &[String], name: &str) -> Vec<String> {
     let head = format!("bot → @{name} ");
-    lines.iter().filter(|l| l.starts_with(&head)).cloned().collect()
+    lines
+        .iter()
+        .filter(|l| l.starts_with(&head))
+        .cloned()
+        .collect()
 }
 
 /// A chat platform that records what it is given and can fail the first sends.
@@ -136,15 +145,26 @@ impl RecordingChat {
 }
 
 impl Chat for RecordingChat {
-    async fn send(&self, _workspace: i64, to: &Destination, message: &Message) -> Result<(), ChatError> {
+    async fn send(
+        &self,
+        _workspace: i64,
+        to: &Destination,
+        message: &Message,
+    ) -> Result<(), ChatError> {
         {
             let mut left = self.fail_first.lock().unwrap();
             if *left > 0 {
                 *left -= 1;
-                return Err(ChatError::Retry { reason: "fake outage".into(), retry_after: None });
+                return Err(ChatError::Retry {
+                    reason: "fake outage".into(),
+                    retry_after: None,
+                });
             }
         }
-        self.sent.lock().unwrap().push((to.clone(), message.clone()));
+        self.sent
+            .lock()
+            .unwrap()
+            .push((to.clone(), message.clone()));
         Ok(())
     }
 }

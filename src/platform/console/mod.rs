@@ -40,6 +40,7 @@ impl ConsoleChat {
             Destination::Dm { user } => format!("bot → @{user} (dm):"),
             Destination::Channel { channel } => format!("bot → {channel}:"),
             Destination::Private { user, .. } => format!("bot → @{user} (only you):"),
+            Destination::Replace { user, .. } => format!("bot → @{user} (updated):"),
         };
         let mut text = message.text.lines();
         let mut lines = vec![format!("{head} {}", text.next().unwrap_or(""))];

@@ -149,12 +149,14 @@ impl Session {
             actor: Actor {
                 user_id: self.user.clone(),
                 name: self.user.clone(),
+                ..Actor::default()
             },
             channel: ChannelRef {
                 id: self.channel.clone(),
                 name: self.channel.clone(),
             },
             key: None,
+            origin: None,
             kind,
         };
         app::handle(&self.app, event).await
