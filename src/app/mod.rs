@@ -67,6 +67,8 @@ pub struct Actor {
     pub tz: Option<String>,
     /// A workspace admin may administer any team in the workspace.
     pub workspace_admin: bool,
+    /// Whether `name` comes from the person's profile (and replaces the stored one).
+    pub profile_name: bool,
 }
 
 /// The bot message an action was clicked on.
@@ -278,6 +280,7 @@ async fn begin<'a>(
         workspace_id,
         &event.actor.user_id,
         &event.actor.name,
+        event.actor.profile_name,
         t,
     )
     .await?;

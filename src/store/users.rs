@@ -39,24 +39,28 @@ pub async fn upsert_workspace(
     .await
 }
 
-/// Finds or creates the person; keeps their display name current.
+/// Finds or creates the person. The display name is replaced only when `profile_name` says
+/// it comes from the person's profile; other payloads may carry a handle instead.
 pub async fn upsert_user(
     conn: &mut Conn,
     workspace_id: i64,
     external_id: &str,
     display_name: &str,
+    profile_name: bool,
     now: i64,
 ) -> sqlx::Result<User> {
     sqlx::query_as(
         "INSERT INTO users (workspace_id, external_id, display_name, created_at)
          VALUES ($1, $2, $3, $4)
-         ON CONFLICT (workspace_id, external_id) DO UPDATE SET display_name = excluded.display_name
+         ON CONFLICT (workspace_id, external_id) DO UPDATE SET display_name =
+             CASE WHEN $5 THEN excluded.display_name ELSE users.display_name END
          RETURNING id, workspace_id, external_id, display_name, tz, paused_until, dm_opt_in",
     )
     .bind(workspace_id)
     .bind(external_id)
     .bind(display_name)
     .bind(now)
+    .bind(profile_name)
     .fetch_one(conn)
     .await
 }

@@ -220,6 +220,7 @@ impl Slack {
             event.actor.workspace_admin = info.is_admin;
             if !info.name.is_empty() {
                 event.actor.name = info.name;
+                event.actor.profile_name = true;
             }
         }
     }

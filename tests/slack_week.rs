@@ -1,0 +1,138 @@
+//! A whole week on Slack, over signed HTTP and over Socket Mode, against the fake Slack:
+//! setup, joins, a manual round, prompts as DMs, clicks taken from the bot's own blocks, a
+//! stretched member who asks, a peer who offers, and the summary in the channel.
+
+mod bot;
+mod fake_slack;
+
+use bot::{Bot, Transport};
+use fake_slack::FakeSlack;
+
+const CHANNEL: &str = "C0PLATFORM";
+const PEOPLE: [(&str, &str); 6] = [
+    ("U1", "alice"),
+    ("U2", "bob"),
+    ("U3", "chen"),
+    ("U4", "dana"),
+    ("U5", "eli"),
+    ("U6", "fay"),
+];
+
+async fn whole_week(transport: Transport) {
+    let fake = FakeSlack::start().await;
+    for (i, (id, name)) in PEOPLE.iter().enumerate() {
+        fake.add_user(id, name, "Europe/Berlin", i == 0);
+    }
+    let mut bot = bot::spawn(&fake, transport).await;
+
+    bot.command("U1", "alice", CHANNEL, "platform", "setup tz=Europe/Berlin")
+        .await;
+    bot.posted("the setup announcement", |p| {
+        p.channel == CHANNEL && p.text.contains("set up in #platform")
+    })
+    .await;
+    for (id, name) in &PEOPLE[1..] {
+        bot.command(id, name, CHANNEL, "platform", "join").await;
+    }
+    bot.until("six join confirmations and the admin's", || {
+        fake.posted()
+            .iter()
+            .filter(|p| p.method == "chat.postEphemeral")
+            .count()
+            >= 6
+    })
+    .await;
+
+    bot.command("U1", "alice", CHANNEL, "platform", "start")
+        .await;
+    let dm = |id: &str| fake.dm_channel(id);
+    bot.until("six prompts as DMs", || {
+        PEOPLE.iter().all(|(id, _)| {
+            fake.posted()
+                .iter()
+                .any(|p| p.channel == dm(id) && p.text.contains("Weekly check-in"))
+        })
+    })
+    .await;
+
+    let scores = ["3", "4", "2", "2", "3", "1"];
+    for ((id, _), score) in PEOPLE.iter().zip(scores) {
+        let prompt = bot
+            .posted("a prompt", |p| {
+                p.channel == dm(id) && p.text.contains("Weekly check-in")
+            })
+            .await;
+        bot.click(&prompt, &format!("{score} "), id).await;
+    }
+    let heavy = bot
+        .posted("bob's private offer of help", |p| {
+            p.method == "chat.postEphemeral"
+                && p.user.as_deref() == Some("U2")
+                && p.text.contains("That sounds heavy")
+        })
+        .await;
+    bot.click(&heavy, "Ask anonymously", "U2").await;
+
+    let nudge = bot
+        .posted("a nudge to fay, who has no strain", |p| {
+            p.channel == dm("U6") && p.text.contains("could use a hand")
+        })
+        .await;
+    assert!(
+        !nudge.text.contains("bob"),
+        "an anonymous ask never names the asker: {}",
+        nudge.text
+    );
+    bot.click(&nudge, "I can take something", "U6").await;
+    let told = bot
+        .posted("bob learns who offered", |p| {
+            p.method == "chat.postMessage"
+                && p.channel == dm("U2")
+                && p.text.contains("from #platform can take something")
+        })
+        .await;
+    assert!(told.text.contains("fay"), "{}", told.text);
+    let thanks = bot
+        .posted("fay is thanked", |p| {
+            p.user.as_deref() == Some("U6") && p.text.contains("Thank you")
+        })
+        .await;
+    assert!(!thanks.text.contains("bob"), "{}", thanks.text);
+
+    bot.command("U1", "alice", CHANNEL, "platform", "close")
+        .await;
+    let summary = bot
+        .posted("the summary in the channel", |p| {
+            p.channel == CHANNEL && p.text.contains("Weekly pulse")
+        })
+        .await;
+    assert!(summary.text.contains("Responses: 6/6"), "{}", summary.text);
+    assert!(
+        summary.text.contains("Asks for help: 1"),
+        "{}",
+        summary.text
+    );
+
+    // Each answered prompt had its buttons replaced.
+    let updates = fake.calls_to("chat.update");
+    assert_eq!(
+        updates.iter().filter(|c| c.status == 200).count(),
+        6,
+        "{updates:#?}"
+    );
+    assert_eq!(fake.spec_violations(), Vec::<String>::new());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_week_over_signed_http() {
+    whole_week(Transport::Http).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_week_over_socket_mode() {
+    whole_week(Transport::SocketMode).await;
+}
+
+#[allow(dead_code)]
+fn _uses(_: &Bot) {}
