@@ -101,7 +101,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: SlackCommand::Manifest { url, socket_mode },
         } => {
             let manifest = manifest::manifest(&url, socket_mode);
-            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&manifest)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
