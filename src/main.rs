@@ -102,7 +102,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let manifest = manifest::manifest(&url, socket_mode);
             use std::io::Write;
-            let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&manifest)?);
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&manifest)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -136,3 +136,67 @@ async fn a_whole_week_over_socket_mode() {
 
 #[allow(dead_code)]
 fn _uses(_: &Bot) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_added_through_the_form_reaches_the_summary_without_a_name() {
+    let fake = FakeSlack::start().await;
+    for (i, (id, name)) in PEOPLE.iter().enumerate().take(5) {
+        fake.add_user(id, name, "Europe/Berlin", i == 0);
+    }
+    let mut bot = bot::spawn(&fake, Transport::Http).await;
+    bot.command("U1", "alice", CHANNEL, "platform", "setup")
+        .await;
+    for (id, name) in &PEOPLE[1..5] {
+        bot.command(id, name, CHANNEL, "platform", "join").await;
+    }
+    bot.command("U1", "alice", CHANNEL, "platform", "start")
+        .await;
+    for (id, _) in &PEOPLE[..4] {
+        let dm = fake.dm_channel(id);
+        let prompt = bot
+            .posted("a prompt", |p| {
+                p.channel == dm && p.text.contains("Weekly check-in")
+            })
+            .await;
+        bot.click(&prompt, "2 ", id).await;
+    }
+    let dm = fake.dm_channel("U5");
+    let prompt = bot
+        .posted("eli's prompt", |p| {
+            p.channel == dm && p.text.contains("Weekly check-in")
+        })
+        .await;
+    bot.click(&prompt, "Add a note", "U5").await;
+    bot.until("the note form", || !fake.views_opened().is_empty())
+        .await;
+    let (_, view) = fake.views_opened().remove(0);
+    assert_eq!(view["callback_id"], "peerpulse-note");
+    let values = serde_json::json!({
+        "load": {"score": {"type": "radio_buttons", "selected_option": {"value": "3"}}},
+        "note": {"note": {"type": "plain_text_input", "value": "kiwi-marker: too many interviews"}}
+    });
+    let submission = fake_slack::view_submission_payload("U5", fake_slack::TEAM_ID, &view, values);
+    bot.interact(&submission).await;
+    bot.until("eli's answer", || {
+        fake.posted().iter().any(|p| {
+            p.user.as_deref() == Some("U5") && p.text.contains("check-in for #platform is in")
+        })
+    })
+    .await;
+    bot.command("U1", "alice", CHANNEL, "platform", "close")
+        .await;
+    let summary = bot
+        .posted("the summary", |p| {
+            p.channel == CHANNEL && p.text.contains("Weekly pulse")
+        })
+        .await;
+    assert!(summary.text.contains("Responses: 5/5"), "{}", summary.text);
+    assert!(
+        summary.text.contains("kiwi-marker: too many interviews"),
+        "{}",
+        summary.text
+    );
+    assert!(!summary.text.contains("eli"), "{}", summary.text);
+    assert_eq!(fake.spec_violations(), Vec::<String>::new());
+    bot.stop().await;
+}

@@ -46,7 +46,7 @@ pub fn prompt_message(
             },
         );
     }
-    message
+    message.with_button("Add a note…", Action::Note { prompt: prompt_id })
 }
 
 /// Prompts the team's active members who have no prompt in `round` yet (only those whose
@@ -153,7 +153,12 @@ pub async fn checkin(ctx: &mut Ctx<'_>, answer: Option<CheckinAnswer>) -> Outcom
 }
 
 /// A click on a load button.
-pub async fn answer_prompt(ctx: &mut Ctx<'_>, prompt_id: i64, score: LoadScore) -> Outcome {
+pub async fn answer_prompt(
+    ctx: &mut Ctx<'_>,
+    prompt_id: i64,
+    score: LoadScore,
+    note: Option<String>,
+) -> Outcome {
     let Some(prompt) = rounds::get_prompt(ctx.conn(), prompt_id).await? else {
         return user_error(text::INVALID_ACTION);
     };
@@ -177,7 +182,7 @@ pub async fn answer_prompt(ctx: &mut Ctx<'_>, prompt_id: i64, score: LoadScore) 
     let round = rounds::get(ctx.conn(), prompt.round_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("prompt without round"))?;
-    record_answer(ctx, &team, &round, member.id, score, None).await?;
+    record_answer(ctx, &team, &round, member.id, score, note.as_deref()).await?;
     if let Some(origin) = ctx.origin.clone() {
         let to = Destination::Replace {
             user: ctx.user.external_id.clone(),

@@ -97,6 +97,11 @@ pub enum EventKind {
     BadCommand(UsageError),
     Action(Action),
     BadAction,
+    /// A prompt answered through a form that also took a note.
+    AnswerWithNote {
+        prompt: i64,
+        answer: crate::domain::command::CheckinAnswer,
+    },
 }
 
 /// Why a use case did not go through.
@@ -309,8 +314,15 @@ async fn dispatch(ctx: &mut Ctx<'_>, kind: EventKind) -> Outcome {
     match kind {
         EventKind::BadCommand(error) => user_error(error.reply_text()),
         EventKind::BadAction => user_error(text::INVALID_ACTION),
+        EventKind::AnswerWithNote { prompt, answer } => {
+            let note = answer.note.map(|n| n.into_string());
+            checkin::answer_prompt(ctx, prompt, answer.score, note).await
+        }
         EventKind::Action(action) => match action {
-            Action::Answer { prompt, score } => checkin::answer_prompt(ctx, prompt, score).await,
+            Action::Answer { prompt, score } => {
+                checkin::answer_prompt(ctx, prompt, score, None).await
+            }
+            Action::Note { .. } => ctx.reply_text(text::NOTE_HINT).await,
             Action::Ask { team, mode } => asks::ask_action(ctx, team, mode).await,
             Action::Offer { ask } => asks::offer(ctx, ask).await,
             Action::CloseAsk { ask } => asks::close_ask(ctx, ask).await,

@@ -20,7 +20,11 @@ pub const NOT_A_TEAM: &str =
 pub const PROMPT_QUESTION: &str = "How heavy is your load this week?";
 
 pub const PROMPT_PRIVACY: &str = "Your answer is stored without your name and only counts in the team's totals. \
-Answers are final. To add a short note, answer with `/pulse checkin <1-5> <note>` instead.";
+Answers are final.";
+
+pub const NOTE_HINT: &str = "To answer with a note, type `/pulse checkin <1-5> <note>`, for example \
+`/pulse checkin 3 lots of interviews`. The note is stored without your name and shown, shuffled, \
+only when enough people answered.";
 
 pub const STRAIN_QUESTION: &str = "That sounds heavy. Want me to ask your teammates if someone can take \
 something off your plate?";

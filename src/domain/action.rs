@@ -11,6 +11,8 @@ use crate::domain::LoadScore;
 pub enum Action {
     /// Answer the check-in prompt `prompt` with a load score.
     Answer { prompt: i64, score: LoadScore },
+    /// Answer prompt `prompt` with a note (Slack opens a form; elsewhere, a hint).
+    Note { prompt: i64 },
     /// Ask teammates of `team` for help.
     Ask { team: i64, mode: AskMode },
     /// Offer to take something for ask `ask`.
@@ -36,6 +38,7 @@ impl fmt::Debug for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Answer { prompt, .. } => write!(f, "Answer {{ prompt: {prompt}, .. }}"),
+            Action::Note { prompt } => write!(f, "Note {{ prompt: {prompt} }}"),
             Action::Ask { team, mode } => write!(f, "Ask {{ team: {team}, mode: {mode:?} }}"),
             Action::Offer { ask } => write!(f, "Offer {{ ask: {ask} }}"),
             Action::CloseAsk { ask } => write!(f, "CloseAsk {{ ask: {ask} }}"),
@@ -47,6 +50,7 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Answer { prompt, score } => write!(f, "answer:{prompt}:{score}"),
+            Action::Note { prompt } => write!(f, "note:{prompt}"),
             Action::Ask { team, mode } => {
                 let mode = match mode {
                     AskMode::Anonymous => "anon",
@@ -100,6 +104,9 @@ impl FromStr for Action {
                 };
                 Action::Ask { team, mode }
             }
+            "note" => Action::Note {
+                prompt: id(parts.next())?,
+            },
             "offer" => Action::Offer {
                 ask: id(parts.next())?,
             },
@@ -130,6 +137,7 @@ mod tests {
                 team: 3,
                 mode: AskMode::AnonymousConfirmed,
             },
+            Action::Note { prompt: 12 },
             Action::Offer { ask: 9 },
             Action::CloseAsk { ask: 9 },
         ];

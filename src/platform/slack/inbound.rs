@@ -188,6 +188,111 @@ pub fn form_to_json(body: &[u8]) -> Option<Value> {
     Some(Value::Object(map))
 }
 
+/// The modal that takes a load score and a note for one prompt.
+pub const NOTE_CALLBACK: &str = "peerpulse-note";
+
+/// `note:{prompt}` clicked: the prompt id, if that is what this payload is.
+pub fn note_request(payload: &Value) -> Option<(i64, String, String)> {
+    if payload.get("type").and_then(Value::as_str) != Some("block_actions") {
+        return None;
+    }
+    let action = payload
+        .pointer("/actions/0/action_id")
+        .and_then(Value::as_str)?;
+    let Ok(Action::Note { prompt }) = action.parse::<Action>() else {
+        return None;
+    };
+    let trigger = payload
+        .get("trigger_id")
+        .and_then(Value::as_str)?
+        .to_string();
+    let channel = text(payload, "/channel/id")
+        .or_else(|_| text(payload, "/container/channel_id"))
+        .ok()?;
+    Some((prompt, trigger, channel.to_string()))
+}
+
+pub fn note_view(prompt: i64, channel: &str) -> Value {
+    let options: Vec<Value> = crate::domain::LoadScore::ALL
+        .iter()
+        .map(|s| serde_json::json!({"text": {"type": "plain_text", "text": format!("{} {}", s.value(), s.label())}, "value": s.value().to_string()}))
+        .collect();
+    serde_json::json!({
+        "type": "modal",
+        "callback_id": NOTE_CALLBACK,
+        "private_metadata": format!("{prompt}:{channel}"),
+        "title": {"type": "plain_text", "text": "Weekly check-in"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {"type": "input", "block_id": "load",
+             "label": {"type": "plain_text", "text": "How heavy is your load this week?"},
+             "element": {"type": "radio_buttons", "action_id": "score", "options": options}},
+            {"type": "input", "block_id": "note", "optional": true,
+             "label": {"type": "plain_text", "text": "A short note (no name; shown only when enough people answer)"},
+             "element": {"type": "plain_text_input", "action_id": "note", "multiline": true, "max_length": 280}}
+        ]
+    })
+}
+
+/// A submitted note form: the answer, as an event.
+pub fn note_submission(payload: &Value) -> Result<Option<Inbound>, Malformed> {
+    if payload.get("type").and_then(Value::as_str) != Some("view_submission")
+        || payload.pointer("/view/callback_id").and_then(Value::as_str) != Some(NOTE_CALLBACK)
+    {
+        return Ok(None);
+    }
+    let metadata = text(payload, "/view/private_metadata")?;
+    let (prompt, channel) = metadata
+        .split_once(':')
+        .ok_or(Malformed("/view/private_metadata"))?;
+    let prompt: i64 = prompt
+        .parse()
+        .map_err(|_| Malformed("/view/private_metadata"))?;
+    let values = payload
+        .pointer("/view/state/values")
+        .ok_or(Malformed("/view/state/values"))?;
+    let score = values
+        .pointer("/load/score/selected_option/value")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<crate::domain::LoadScore>().ok());
+    let note = values
+        .pointer("/note/note/value")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty());
+    let kind = match (score, note.map(command::Note::parse).transpose()) {
+        (Some(score), Ok(note)) => EventKind::AnswerWithNote {
+            prompt,
+            answer: command::CheckinAnswer { score, note },
+        },
+        (None, _) => EventKind::BadAction,
+        (_, Err(error)) => EventKind::BadCommand(error),
+    };
+    let user = text(payload, "/user/id")?;
+    let team = text(payload, "/team/id").or_else(|_| text(payload, "/user/team_id"))?;
+    Ok(Some(Inbound {
+        workspace: Workspace {
+            platform: PLATFORM.into(),
+            external_id: team.into(),
+        },
+        actor: Actor {
+            user_id: user.into(),
+            name: user.into(),
+            ..Actor::default()
+        },
+        channel: ChannelRef {
+            id: channel.into(),
+            name: "#directmessage".into(),
+        },
+        key: payload
+            .pointer("/view/id")
+            .and_then(Value::as_str)
+            .map(|v| format!("view:{v}")),
+        origin: None,
+        kind,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,6 +122,19 @@ impl Slack {
 
     /// An interaction payload, from HTTP or Socket Mode.
     pub async fn on_interaction(&self, payload: &Value) -> anyhow::Result<Result<(), Malformed>> {
+        if let Some((prompt, trigger, channel)) = inbound::note_request(payload) {
+            self.open_note_form(payload, prompt, &trigger, &channel)
+                .await;
+            return Ok(Ok(()));
+        }
+        match inbound::note_submission(payload) {
+            Ok(Some(event)) => {
+                app::handle(&self.app, event).await?;
+                return Ok(Ok(()));
+            }
+            Ok(None) => {}
+            Err(malformed) => return Ok(Err(malformed)),
+        }
         match inbound::interaction(payload) {
             Ok(Some(event)) => app::handle(&self.app, event).await?,
             Ok(None) => {}
@@ -143,6 +156,37 @@ impl Slack {
             }
             Ok(Event::Ignored) => Ok(Ok(None)),
             Err(malformed) => Ok(Err(malformed)),
+        }
+    }
+
+    /// Opens the note form; it must happen within the trigger's 3 seconds, so it is done here
+    /// rather than through the outbox.
+    async fn open_note_form(&self, payload: &Value, prompt: i64, trigger: &str, channel: &str) {
+        let team = payload
+            .pointer("/team/id")
+            .or_else(|| payload.pointer("/user/team_id"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(token) = self.token_for_team(team).await else {
+            return;
+        };
+        let view = inbound::note_view(prompt, channel);
+        if let Err(error) = self.api.views_open(&token, trigger, &view).await {
+            tracing::warn!(%error, "could not open the note form");
+        }
+    }
+
+    async fn token_for_team(&self, team: &str) -> Option<String> {
+        let workspace = match self.app.db.acquire().await {
+            Ok(mut conn) => store::users::find_workspace(&mut conn, PLATFORM, team)
+                .await
+                .ok()
+                .flatten(),
+            Err(_) => None,
+        };
+        match workspace {
+            Some((id, _)) => self.tokens.for_workspace(id).await,
+            None => self.settings.bot_token.clone(),
         }
     }
 
