@@ -712,3 +712,24 @@ async fn a_reopened_workspace_continues_where_it_left_off_and_sends_nothing_twic
     drop(third);
     drop(dir);
 }
+
+#[tokio::test]
+async fn a_team_whose_admin_erased_their_data_gets_a_new_admin_only_by_claiming_it() {
+    let mut ws = support::console("2026-11-29T12:00").await;
+    ws.run("/as alice\n/in #team\n/pulse setup\n/as bob\n/pulse join\n/as alice\n/pulse forget-me")
+        .await;
+    let out = ws.run("/as bob\n/pulse start").await;
+    assert!(
+        out.iter().any(|l| l.contains("has no admin right now")),
+        "{out:#?}"
+    );
+    let out = ws.run("/pulse setup").await;
+    assert!(
+        out.iter().any(|l| l.contains("You're the admin")),
+        "{out:#?}"
+    );
+    let out = ws.run("/pulse start").await;
+    assert!(out.iter().any(|l| l.contains("Round started")), "{out:#?}");
+    let out = ws.run("/as carol\n/pulse join\n/pulse close").await;
+    assert!(out.iter().any(|l| l.contains("Only the admin")), "{out:#?}");
+}

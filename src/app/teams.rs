@@ -36,13 +36,18 @@ pub async fn active_member(ctx: &mut Ctx<'_>, team: &Team) -> Outcome<Member> {
     }
 }
 
+/// The team's admin (or a workspace admin) may go on. A team whose admin erased their data
+/// has none until a member claims it explicitly with `/pulse setup`.
 pub fn require_admin(ctx: &Ctx<'_>, team: &Team) -> Outcome {
     if ctx.actor.workspace_admin {
         return Ok(());
     }
     match team.admin_user_id {
         Some(admin) if admin == ctx.user.id => Ok(()),
-        None => Ok(()),
+        None => user_error(format!(
+            "{} has no admin right now. Run `/pulse setup` there to become its admin.",
+            text::channel(team)
+        )),
         Some(_) => user_error(format!(
             "Only the admin of {} can do that.",
             text::channel(team)
@@ -56,7 +61,9 @@ pub async fn setup(ctx: &mut Ctx<'_>, args: SetupArgs) -> Outcome {
     let existing = teams::find_by_channel(ctx.conn(), ws, &channel.id).await?;
     let mut settings = match &existing {
         Some(team) => {
-            require_admin(ctx, team)?;
+            if team.admin_user_id.is_some() {
+                require_admin(ctx, team)?;
+            }
             team.settings()
         }
         None => defaults(ctx),
