@@ -20,29 +20,40 @@ pub async fn ask_command(ctx: &mut Ctx<'_>) -> Outcome {
     let message = Message::text(format!(
         "Want me to ask your teammates in {} if someone can take something off your plate?",
         text::channel(&team)
-    ))
-    .with_button(
-        "Ask anonymously",
-        Action::Ask {
-            team: team.id,
-            mode: AskMode::Anonymous,
-        },
-    )
-    .with_button(
-        "Ask with my name",
-        Action::Ask {
-            team: team.id,
-            mode: AskMode::Named,
-        },
-    )
-    .with_button(
-        "Not now",
-        Action::Ask {
-            team: team.id,
-            mode: AskMode::NotNow,
-        },
-    );
+    ));
+    let message = ask_buttons(message, team.id, AskMode::Anonymous);
     ctx.reply(message).await
+}
+
+/// Adds [Ask anonymously] (or the confirmed variant after the small-team warning),
+/// [Ask with my name] and [Not now].
+pub fn ask_buttons(message: Message, team: i64, anonymous: AskMode) -> Message {
+    let label = match anonymous {
+        AskMode::AnonymousConfirmed => "Ask anyway, without my name",
+        _ => "Ask anonymously",
+    };
+    message
+        .with_button(
+            label,
+            Action::Ask {
+                team,
+                mode: anonymous,
+            },
+        )
+        .with_button(
+            "Ask with my name",
+            Action::Ask {
+                team,
+                mode: AskMode::Named,
+            },
+        )
+        .with_button(
+            "Not now",
+            Action::Ask {
+                team,
+                mode: AskMode::NotNow,
+            },
+        )
 }
 
 /// A click on [Ask anonymously], [Ask with my name] or [Not now].
@@ -68,28 +79,8 @@ pub async fn ask_action(ctx: &mut Ctx<'_>, team_id: i64, mode: AskMode) -> Outco
              so teammates may guess who is asking. Send it anyway?",
             text::channel(&team),
             team.min_group_size
-        ))
-        .with_button(
-            "Ask anyway, without my name",
-            Action::Ask {
-                team: team.id,
-                mode: AskMode::AnonymousConfirmed,
-            },
-        )
-        .with_button(
-            "Ask with my name",
-            Action::Ask {
-                team: team.id,
-                mode: AskMode::Named,
-            },
-        )
-        .with_button(
-            "Not now",
-            Action::Ask {
-                team: team.id,
-                mode: AskMode::NotNow,
-            },
-        );
+        ));
+        let message = ask_buttons(message, team.id, AskMode::AnonymousConfirmed);
         return ctx.reply(message).await;
     }
     let named = mode == AskMode::Named;

@@ -227,28 +227,11 @@ async fn record_answer(
     if !score.is_strain() {
         return ctx.reply_text(thanks).await;
     }
-    let message = Message::text(format!("{thanks} {}", text::STRAIN_QUESTION))
-        .with_button(
-            "Ask anonymously",
-            Action::Ask {
-                team: team.id,
-                mode: AskMode::Anonymous,
-            },
-        )
-        .with_button(
-            "Ask with my name",
-            Action::Ask {
-                team: team.id,
-                mode: AskMode::Named,
-            },
-        )
-        .with_button(
-            "Not now",
-            Action::Ask {
-                team: team.id,
-                mode: AskMode::NotNow,
-            },
-        );
+    let message = super::asks::ask_buttons(
+        Message::text(format!("{thanks} {}", text::STRAIN_QUESTION)),
+        team.id,
+        AskMode::Anonymous,
+    );
     ctx.reply(message).await?;
     if streak > 0 && streak % team.streak_threshold.max(1) == 0 {
         let text = format!(

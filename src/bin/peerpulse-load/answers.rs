@@ -1,0 +1,135 @@
+//! The answer load: signed `block_actions` clicks from distinct members, sent open-loop at a
+//! fixed rate (each request leaves at its scheduled time, whether or not earlier ones have
+//! been answered), each acknowledgement's latency recorded.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::slack::{Ack, Slack};
+use crate::stats::{Latencies, micros};
+
+struct Sample {
+    /// When the request left, and how late that was against its schedule.
+    sent: Instant,
+    lag: Duration,
+    latency: Duration,
+    ack: Ack,
+}
+
+pub struct Report {
+    pub offered: usize,
+    pub ok: usize,
+    pub errors: BTreeMap<String, usize>,
+    /// How long requests were being sent: first → last, plus one interval.
+    pub sending: Duration,
+    /// Last request sent → last acknowledgement received.
+    pub drain: Duration,
+    /// Acknowledged answers per whole second of the run: the slowest and fastest second.
+    pub slowest_second: usize,
+    pub fastest_second: usize,
+    pub latency: Latencies,
+    pub lag: Latencies,
+    pub max_in_flight: usize,
+}
+
+impl Report {
+    /// Acknowledged answers per second of sending.
+    pub fn throughput(&self) -> f64 {
+        self.ok as f64 / self.sending.as_secs_f64().max(1e-9)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.errors.values().sum()
+    }
+}
+
+/// Sends one answer per target (prompt id, member), `rate` per second, for at most
+/// `duration`.
+pub async fn run(
+    slack: &Slack,
+    targets: &[(i64, String)],
+    rate: f64,
+    duration: Duration,
+) -> Report {
+    let total = ((rate * duration.as_secs_f64()).round() as usize).min(targets.len());
+    let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
+    let in_flight = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut max_in_flight = 0;
+    let start = Instant::now() + Duration::from_millis(20);
+    let due = |i: usize| start + Duration::from_secs_f64(i as f64 / rate);
+    let mut i = 0;
+    while i < total {
+        let now = Instant::now();
+        while i < total && due(i) <= now {
+            let (prompt, user) = targets[i].clone();
+            let score = (i % 5) as u8 + 1;
+            let (slack, tx, scheduled) = (slack.clone(), tx.clone(), due(i));
+            let in_flight = in_flight.clone();
+            let now_in_flight = in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            max_in_flight = max_in_flight.max(now_in_flight);
+            tokio::spawn(async move {
+                let sent = Instant::now();
+                let ack = slack.answer(&user, prompt, score).await;
+                let latency = sent.elapsed();
+                in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                let lag = sent.saturating_duration_since(scheduled);
+                let _ = tx.send(Sample {
+                    sent,
+                    lag,
+                    latency,
+                    ack,
+                });
+            });
+            i += 1;
+        }
+        if i < total {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(due(i))).await;
+        }
+    }
+    drop(tx);
+
+    let mut latencies = Vec::with_capacity(total);
+    let mut lags = Vec::with_capacity(total);
+    let mut errors = BTreeMap::new();
+    let mut per_second: BTreeMap<u64, usize> = BTreeMap::new();
+    let (mut first, mut last_sent, mut last_done) = (None::<Instant>, start, start);
+    while let Some(sample) = rx.recv().await {
+        let done = sample.sent + sample.latency;
+        first = Some(first.map_or(sample.sent, |f| f.min(sample.sent)));
+        last_sent = last_sent.max(sample.sent);
+        last_done = last_done.max(done);
+        lags.push(micros(sample.lag));
+        match sample.ack {
+            Ack::Ok => {
+                latencies.push(micros(sample.latency));
+                *per_second
+                    .entry(done.saturating_duration_since(start).as_secs())
+                    .or_default() += 1;
+            }
+            Ack::Status(status) => *errors.entry(format!("HTTP {status}")).or_default() += 1,
+            Ack::Transport => *errors.entry("no answer".to_string()).or_default() += 1,
+        }
+    }
+    let sending = first.map_or(Duration::ZERO, |f| {
+        last_sent.saturating_duration_since(f) + Duration::from_secs_f64(1.0 / rate)
+    });
+    // Whole seconds only: the last one is partial.
+    let full = duration.as_secs().min(sending.as_secs());
+    let seconds: Vec<usize> = (0..full)
+        .map(|s| per_second.get(&s).copied().unwrap_or(0))
+        .collect();
+    Report {
+        offered: total,
+        ok: latencies.len(),
+        errors,
+        sending,
+        drain: last_done.saturating_duration_since(last_sent),
+        slowest_second: seconds.iter().copied().min().unwrap_or(0),
+        fastest_second: seconds.iter().copied().max().unwrap_or(0),
+        latency: Latencies::new(latencies),
+        lag: Latencies::new(lags),
+        max_in_flight,
+    }
+}
