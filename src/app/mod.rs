@@ -233,12 +233,15 @@ pub async fn handle(app: &App, event: Inbound) -> anyhow::Result<()> {
         }
     };
     let mut ctx = begin(app, &event, now, reply_key.clone()).await?;
-    if let Some(key) = &event.key {
-        let key = format!("{}:{}", event.workspace.platform, key);
-        if !store::users::first_sighting(ctx.conn(), &key, epoch(now)).await? {
-            tracing::debug!("repeated event ignored");
-            return Ok(());
-        }
+    let seen_key = event
+        .key
+        .as_ref()
+        .map(|key| format!("{}:{}", event.workspace.platform, key));
+    if let Some(key) = &seen_key
+        && !store::users::first_sighting(ctx.conn(), key, epoch(now)).await?
+    {
+        tracing::debug!("repeated event ignored");
+        return Ok(());
     }
     let result = dispatch(&mut ctx, event.kind.clone()).await;
     match result {
@@ -256,6 +259,10 @@ pub async fn handle(app: &App, event: Inbound) -> anyhow::Result<()> {
                 }
             };
             let mut ctx = begin(app, &event, now, format!("{reply_key}-error")).await?;
+            if let Some(key) = &seen_key {
+                // A retry of a refused event is still a repeat: answer it once.
+                store::users::first_sighting(ctx.conn(), key, epoch(now)).await?;
+            }
             ctx.reply_text(text)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -143,6 +143,7 @@ async fn summarize(
 ) -> Outcome<(String, store::summaries::Published)> {
     let min_group = MinGroupSize::new(team.min_group_size).unwrap_or_default();
     let answers = rounds::answers(conn, round.id).await?;
+    let still_expected = rounds::count_unanswered_active(conn, round.id).await?;
     let asks = asks::made_between(conn, team.id, round.opened_at, now + 1).await?;
     let history: Vec<PastRound> = summaries::recent(conn, team.id, 6)
         .await?
@@ -154,7 +155,7 @@ async fn summarize(
         })
         .collect();
     let facts = RoundFacts {
-        members: round.prompted.max(answers.len() as i64) as u32,
+        members: (answers.len() as i64 + still_expected) as u32,
         scores: answers
             .iter()
             .filter_map(|(score, _)| LoadScore::try_from(*score).ok())

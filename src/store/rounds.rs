@@ -261,3 +261,17 @@ pub async fn count_answers(conn: &mut Conn, round_id: i64) -> sqlx::Result<i64> 
         .fetch_one(conn)
         .await
 }
+
+/// Prompted members still in the team who have not answered: with the answers, the round's
+/// member count (people who left or erased their data without answering are not counted).
+pub async fn count_unanswered_active(conn: &mut Conn, round_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM prompts p JOIN members m ON m.id = p.member_id
+         WHERE p.round_id = $1 AND m.left_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM participations x
+                           WHERE x.round_id = p.round_id AND x.member_id = p.member_id)",
+    )
+    .bind(round_id)
+    .fetch_one(conn)
+    .await
+}

@@ -47,7 +47,11 @@ pub async fn assemble(slack: &Slack, members: usize, concurrency: usize) -> anyh
     progress.abort();
     let failed: Vec<_> = results.into_iter().filter_map(Result::err).collect();
     if let Some(first) = failed.first() {
-        anyhow::bail!("{} of {} joins failed, e.g. {first:#}", failed.len(), members - 1);
+        anyhow::bail!(
+            "{} of {} joins failed, e.g. {first:#}",
+            failed.len(),
+            members - 1
+        );
     }
     let took = started.elapsed().as_secs_f64();
     eprintln!(

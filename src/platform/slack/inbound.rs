@@ -163,7 +163,10 @@ pub fn event(body: &Value) -> Result<Event, Malformed> {
                     .unwrap_or("")
                     .to_string();
                 if body.pointer("/event/type").and_then(Value::as_str) == Some("tokens_revoked")
-                    && body.pointer("/event/tokens/bot").is_none()
+                    && body
+                        .pointer("/event/tokens/bot")
+                        .and_then(Value::as_array)
+                        .is_none_or(|bots| bots.is_empty())
                 {
                     return Ok(Event::Ignored);
                 }
