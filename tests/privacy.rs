@@ -937,3 +937,38 @@ async fn in_a_team_smaller_than_the_minimum_group_the_asker_is_warned_before_any
         );
     }
 }
+
+#[tokio::test]
+async fn the_console_keeps_no_buttons_of_private_replies() {
+    let mut ws = support::console(START).await;
+    team(&mut ws, &["alice", "bob", "chen", "dana", "eli"]).await;
+    ws.run("/as alice\n/pulse start").await;
+    let shown = ws.run("/as bob\n/pulse checkin").await;
+    let heavy = button(&shown, "bob", "4 Stretched");
+    let strain = ws.run(&format!("/click {heavy}")).await;
+    let ask = button(&strain, "bob", "Ask with my name");
+    let asked = ws.run(&format!("/click {ask}")).await;
+    assert!(
+        asked.iter().any(|l| l.contains("could use a hand")),
+        "{asked:#?}"
+    );
+    let db = ws.app().db.clone();
+    let kept: Vec<String> = sqlx::query_scalar("SELECT action_id FROM console_buttons")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert!(kept.iter().all(|a| !a.starts_with("ask:")), "{kept:#?}");
+    let private_ids: Vec<i64> = support::buttons(&shown, "")
+        .iter()
+        .chain(support::buttons(&strain, "").iter())
+        .map(|b| b.trim_start_matches('b').parse().unwrap())
+        .collect();
+    for id in private_ids {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_buttons WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "button b{id} of a private reply was kept");
+    }
+}

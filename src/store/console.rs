@@ -1,5 +1,6 @@
 //! Short button ids for the console workspace, kept so that a reopened workspace still
-//! understands `/click b12`.
+//! understands `/click b12`. Buttons of private replies are not kept: their order next to a
+//! private prompt's buttons would tell how that person answered.
 
 use super::Db;
 
@@ -8,6 +9,16 @@ pub async fn register_button(db: &Db, action_id: &str) -> sqlx::Result<i64> {
         .bind(action_id)
         .fetch_one(db)
         .await
+}
+
+/// A fresh button id that is not kept (for buttons of private replies, held in memory only).
+pub async fn reserve_button_id(db: &Db) -> sqlx::Result<i64> {
+    let id = register_button(db, "").await?;
+    sqlx::query("DELETE FROM console_buttons WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(id)
 }
 
 pub async fn button_action(db: &Db, id: i64) -> sqlx::Result<Option<String>> {

@@ -109,7 +109,8 @@ pub async fn run(
                     .or_default() += 1;
             }
             Ack::Status(status) => *errors.entry(format!("HTTP {status}")).or_default() += 1,
-            Ack::Transport => *errors.entry("no answer".to_string()).or_default() += 1,
+            Ack::Timeout => *errors.entry("no ack within 3 s".to_string()).or_default() += 1,
+            Ack::Transport => *errors.entry("connection error".to_string()).or_default() += 1,
         }
     }
     let sending = first.map_or(Duration::ZERO, |f| {

@@ -30,6 +30,8 @@ use slack::Slack;
 use stats::ms;
 use team::Store;
 
+const SLACK_ACK_DEADLINE: Duration = Duration::from_secs(3);
+
 #[derive(Parser)]
 #[command(name = "peerpulse-load", about = "Load figures for peerpulse on Slack")]
 struct Args {
@@ -46,7 +48,7 @@ struct Args {
     #[arg(long)]
     members: Option<usize>,
     /// `/pulse join` requests in flight during set-up.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 1024)]
     join_concurrency: usize,
     /// Measure the fan-out of prompts to N members instead of answers.
     #[arg(long, value_name = "N")]
@@ -131,7 +133,8 @@ async fn answers_with(
     );
     let before = bot::memory(bot.pid).unwrap_or_default();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let slack = Slack::new(&bot.base, &env.signing_secret, Duration::from_secs(10))?;
+    // Slack gives up on an acknowledgement after 3 s and shows the member an error.
+    let slack = Slack::new(&bot.base, &env.signing_secret, SLACK_ACK_DEADLINE)?;
     let sampler = RssSampler::start(bot.pid);
     let duration = Duration::from_secs(args.duration);
     let report = answers::run(&slack, &targets, args.rate, duration).await;

@@ -39,6 +39,8 @@ pub struct Slack {
 pub enum Ack {
     Ok,
     Status(u16),
+    /// Not answered within the client's timeout.
+    Timeout,
     Transport,
 }
 
@@ -78,6 +80,7 @@ impl Slack {
                 Ack::Ok
             }
             Ok(response) => Ack::Status(response.status().as_u16()),
+            Err(error) if error.is_timeout() => Ack::Timeout,
             Err(_) => Ack::Transport,
         }
     }
@@ -87,7 +90,7 @@ impl Slack {
         match self.post("/slack/commands", command_form(user, text)).await {
             Ack::Ok => Ok(()),
             Ack::Status(status) => anyhow::bail!("/pulse {text} by {user}: HTTP {status}"),
-            Ack::Transport => anyhow::bail!("/pulse {text} by {user}: no answer"),
+            Ack::Timeout | Ack::Transport => anyhow::bail!("/pulse {text} by {user}: no answer"),
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod session;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::domain::message::{Destination, Message};
@@ -20,6 +21,8 @@ pub const WORKSPACE: &str = "local";
 pub struct ConsoleChat {
     db: Db,
     lines: Arc<Mutex<Vec<String>>>,
+    /// Buttons of private replies, by id: in memory only.
+    private: Arc<Mutex<HashMap<i64, String>>>,
 }
 
 impl ConsoleChat {
@@ -27,7 +30,21 @@ impl ConsoleChat {
         ConsoleChat {
             db,
             lines: Arc::default(),
+            private: Arc::default(),
         }
+    }
+
+    /// The action of button `id`, shown earlier in this session or kept in the workspace.
+    pub async fn action_of(&self, id: i64) -> sqlx::Result<Option<String>> {
+        if let Some(action) = self
+            .private
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            return Ok(Some(action.clone()));
+        }
+        store::console::button_action(&self.db, id).await
     }
 
     /// Takes the lines printed since the last call.
@@ -51,13 +68,24 @@ impl ConsoleChat {
         if let Some(image) = &message.image {
             lines.push(format!("  [image: {}]", image.title));
         }
+        let private = matches!(to, Destination::Private { .. });
         for button in &message.buttons {
-            let id = store::console::register_button(&self.db, &button.action_id)
-                .await
-                .map_err(|e| ChatError::Retry {
-                    reason: e.to_string(),
-                    retry_after: None,
-                })?;
+            let id = if private {
+                let id = store::console::reserve_button_id(&self.db).await;
+                if let Ok(id) = id {
+                    self.private
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(id, button.action_id.clone());
+                }
+                id
+            } else {
+                store::console::register_button(&self.db, &button.action_id).await
+            }
+            .map_err(|e| ChatError::Retry {
+                reason: e.to_string(),
+                retry_after: None,
+            })?;
             lines.push(format!("  (b{id}) {}", button.label));
         }
         Ok(lines)

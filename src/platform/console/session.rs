@@ -137,7 +137,7 @@ impl Session {
         let Some(n) = id.strip_prefix('b').and_then(|n| n.parse::<i64>().ok()) else {
             return Ok(None);
         };
-        Ok(store::console::button_action(&self.app.db, n).await?)
+        Ok(self.chat.action_of(n).await?)
     }
 
     async fn send(&self, kind: EventKind) -> anyhow::Result<()> {
