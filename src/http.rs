@@ -48,10 +48,14 @@ async fn healthz(State(state): State<HttpState>) -> StatusCode {
 }
 
 async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    let mut body = state.metrics.render();
+    if let Ok(Some((pending, failed))) = store::outbox::counts(&state.db).await {
+        body.push_str(&format!(
+            "# TYPE peerpulse_outbox_pending gauge\npeerpulse_outbox_pending {pending}\n\
+             # TYPE peerpulse_outbox_failed gauge\npeerpulse_outbox_failed {failed}\n"
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
 /// The Slack runtime, if Slack's HTTP side is configured, and whether the request is signed.

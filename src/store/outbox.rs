@@ -162,3 +162,14 @@ pub async fn drop_pending(conn: &mut Conn, prefix: &str) -> sqlx::Result<u64> {
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Messages waiting to be delivered, and channel posts given up on.
+pub async fn counts(db: &super::Db) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+         FROM outbox",
+    )
+    .fetch_optional(db)
+    .await
+}

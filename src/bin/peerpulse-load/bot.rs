@@ -114,8 +114,12 @@ impl Bot {
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace`.
     pub async fn stop(&mut self, grace: Duration) {
+        if self.exited() {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
+            .stderr(Stdio::null())
             .status();
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {

@@ -101,7 +101,7 @@ impl Store {
     pub async fn warm_dm_channels(&self) -> anyhow::Result<u64> {
         Ok(sqlx::query(
             "INSERT INTO dm_channels (user_id, channel) SELECT id, 'D' || external_id FROM users
-             ON CONFLICT (user_id) DO NOTHING",
+             WHERE true ON CONFLICT (user_id) DO NOTHING",
         )
         .execute(&self.pool)
         .await?
