@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::{button, messages, team};
+
 use std::collections::BTreeMap;
 
 use peerpulse::config::Config;
@@ -11,20 +13,6 @@ use peerpulse::platform::console::Session;
 use sqlx::{Row, SqlitePool};
 
 const START: &str = "2026-11-29T12:00";
-
-/// Sets up `#team` with the first name as admin and the others joined.
-async fn team(ws: &mut support::Console, names: &[&str]) -> Vec<String> {
-    let mut script = format!("/as {}\n/in #team\n/pulse setup\n", names[0]);
-    for name in &names[1..] {
-        script.push_str(&format!("/as {name}\n/pulse join\n"));
-    }
-    ws.run(&script).await
-}
-
-fn button(lines: &[String], name: &str, label: &str) -> String {
-    support::button_for(lines, name, label)
-        .unwrap_or_else(|| panic!("no [{label}] for @{name} in {lines:#?}"))
-}
 
 /// The button labelled `label` on the check-in prompt (not a reminder) sent to `@name`.
 fn prompt_button(lines: &[String], name: &str, label: &str) -> String {
@@ -34,22 +22,6 @@ fn prompt_button(lines: &[String], name: &str, label: &str) -> String {
         .position(|l| l.starts_with(&head))
         .unwrap_or_else(|| panic!("no prompt for @{name} in {lines:#?}"));
     button(&lines[start..], name, label)
-}
-
-/// Printed bot messages, each with its continuation lines, in order.
-fn messages(lines: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for line in lines {
-        if line.starts_with("bot → ") {
-            out.push(line.clone());
-        } else if line.starts_with("  ")
-            && let Some(last) = out.last_mut()
-        {
-            last.push('\n');
-            last.push_str(line);
-        }
-    }
-    out
 }
 
 /// Bot messages addressed to `@name` (any kind).

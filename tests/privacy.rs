@@ -5,42 +5,14 @@
 
 mod support;
 
+use support::{button, messages, team};
+
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use sqlx::{Row, SqlitePool};
 
 const START: &str = "2026-11-29T12:00";
-
-/// Sets up `#team` with the first name as admin and the others joined.
-async fn team(ws: &mut support::Console, names: &[&str]) -> Vec<String> {
-    let mut script = format!("/as {}\n/in #team\n/pulse setup\n", names[0]);
-    for name in &names[1..] {
-        script.push_str(&format!("/as {name}\n/pulse join\n"));
-    }
-    ws.run(&script).await
-}
-
-fn button(lines: &[String], name: &str, label: &str) -> String {
-    support::button_for(lines, name, label)
-        .unwrap_or_else(|| panic!("no [{label}] for @{name} in {lines:#?}"))
-}
-
-/// Printed bot messages, each with its continuation lines, in order.
-fn messages(lines: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for line in lines {
-        if line.starts_with("bot → ") {
-            out.push(line.clone());
-        } else if line.starts_with("  ")
-            && let Some(last) = out.last_mut()
-        {
-            last.push('\n');
-            last.push_str(line);
-        }
-    }
-    out
-}
 
 fn messages_to<'a>(all: &'a [String], name: &str) -> Vec<&'a String> {
     let head = format!("bot → @{name} ");

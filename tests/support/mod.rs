@@ -168,3 +168,34 @@ impl Chat for RecordingChat {
         Ok(())
     }
 }
+
+/// Sets up `#team` with the first name as admin and the others joined.
+pub async fn team(ws: &mut Console, names: &[&str]) -> Vec<String> {
+    let mut script = format!("/as {}\n/in #team\n/pulse setup\n", names[0]);
+    for name in &names[1..] {
+        script.push_str(&format!("/as {name}\n/pulse join\n"));
+    }
+    ws.run(&script).await
+}
+
+/// Like [`button_for`], but a missing button fails the test.
+pub fn button(lines: &[String], name: &str, label: &str) -> String {
+    button_for(lines, name, label)
+        .unwrap_or_else(|| panic!("no [{label}] for @{name} in {lines:#?}"))
+}
+
+/// Printed bot messages, each with its continuation lines, in order.
+pub fn messages(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in lines {
+        if line.starts_with("bot → ") {
+            out.push(line.clone());
+        } else if line.starts_with("  ")
+            && let Some(last) = out.last_mut()
+        {
+            last.push('\n');
+            last.push_str(line);
+        }
+    }
+    out
+}
