@@ -10,7 +10,7 @@ use crate::domain::command::CheckinAnswer;
 use crate::domain::message::{Destination, Message};
 use crate::store::rounds::{Prompt, Round};
 use crate::store::teams::Team;
-use crate::store::{Conn, members, rounds, teams};
+use crate::store::{Conn, members, outbox, rounds, teams};
 
 use super::teams::{active_member, resolve_team};
 use super::{Ctx, Outcome, enqueue, text, user_error};
@@ -63,41 +63,50 @@ pub async fn prompt_members(
     let (team_tz, _) = text::schedule(team);
     let remind_at = now + TimeDelta::seconds(team.reminder_after);
     let closes = from_epoch(round.closes_at);
-    let pending = members::unprompted(conn, team.id, round.id, now.timestamp()).await?;
-    let mut prompted = 0;
-    for member in pending {
-        let tz = text::member_tz(member.tz.as_deref(), team_tz);
-        if only_tz.is_some_and(|only| only != tz) {
-            continue;
-        }
-        let claimed = rounds::claim_prompt(
-            conn,
-            round.id,
-            member.member_id,
-            due.timestamp(),
-            now.timestamp(),
-            remind_at.timestamp(),
-        )
-        .await?;
-        let Some(prompt_id) = claimed else { continue };
-        let message = prompt_message(team, prompt_id, closes, tz, false);
-        let to = Destination::Dm {
-            user: member.external_id.clone(),
-        };
-        let key = format!("prompt:{prompt_id}");
-        enqueue(
-            conn,
-            &key,
-            team.workspace_id,
-            Some(member.user_id),
-            &to,
-            &message,
-            now.timestamp(),
-            now.timestamp(),
-        )
-        .await?;
-        prompted += 1;
+    let pending: Vec<_> = members::unprompted(conn, team.id, round.id, now.timestamp())
+        .await?
+        .into_iter()
+        .map(|m| (text::member_tz(m.tz.as_deref(), team_tz), m))
+        .filter(|(tz, _)| only_tz.is_none_or(|only| only == *tz))
+        .collect();
+    let ids: Vec<i64> = pending.iter().map(|(_, m)| m.member_id).collect();
+    let claimed = rounds::claim_prompts(
+        conn,
+        round.id,
+        &ids,
+        due.timestamp(),
+        now.timestamp(),
+        remind_at.timestamp(),
+    )
+    .await?;
+    let by_member: std::collections::HashMap<i64, i64> =
+        claimed.iter().map(|(prompt, member)| (*member, *prompt)).collect();
+    let mut rows = Vec::with_capacity(claimed.len());
+    for (tz, member) in &pending {
+        let Some(prompt_id) = by_member.get(&member.member_id) else { continue };
+        let message = prompt_message(team, *prompt_id, closes, *tz, false);
+        let to = Destination::Dm { user: member.external_id.clone() };
+        rows.push((
+            format!("prompt:{prompt_id}"),
+            member.user_id,
+            serde_json::to_string(&to).map_err(anyhow::Error::from)?,
+            serde_json::to_string(&message).map_err(anyhow::Error::from)?,
+        ));
     }
+    let messages: Vec<_> = rows
+        .iter()
+        .map(|(key, user, to, body)| outbox::NewMessage {
+            dedupe_key: key,
+            workspace_id: team.workspace_id,
+            user_id: Some(*user),
+            destination: to,
+            body,
+            now: now.timestamp(),
+            not_before: now.timestamp(),
+        })
+        .collect();
+    outbox::enqueue_many(conn, &messages).await?;
+    let prompted = claimed.len() as u32;
     if prompted > 0 {
         rounds::add_prompted(conn, round.id, prompted as i64).await?;
     }

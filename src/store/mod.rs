@@ -19,6 +19,9 @@ use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub type Db = sqlx::SqlitePool;
+
+/// Rows per multi-row statement (7 binds each stays far below SQLite's variable limit).
+pub const BATCH_ROWS: usize = 500;
 pub type Conn = sqlx::SqliteConnection;
 pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 

@@ -45,6 +45,29 @@ pub async fn enqueue(conn: &mut Conn, m: &NewMessage<'_>) -> sqlx::Result<bool> 
     Ok(done.rows_affected() == 1)
 }
 
+/// Queues many messages in a few statements; returns how many were new.
+pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>]) -> sqlx::Result<u64> {
+    let mut queued = 0;
+    for chunk in messages.chunks(super::BATCH_ROWS) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO outbox (dedupe_key, workspace_id, user_id, destination, body, created_at,
+                 next_attempt_at) ",
+        );
+        insert.push_values(chunk, |mut row, m| {
+            row.push_bind(m.dedupe_key)
+                .push_bind(m.workspace_id)
+                .push_bind(m.user_id)
+                .push_bind(m.destination)
+                .push_bind(m.body)
+                .push_bind(m.now)
+                .push_bind(m.not_before);
+        });
+        insert.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+        queued += insert.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(queued)
+}
+
 /// Leases up to `limit` due messages for `lease` seconds, oldest first.
 pub async fn claim_due(
     conn: &mut Conn,

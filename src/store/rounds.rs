@@ -121,6 +121,34 @@ pub async fn claim_prompt(
     Ok(id)
 }
 
+/// Claims the prompts of many members at once (see [`claim_prompt`]); returns
+/// `(prompt id, member id)` for those this caller claimed.
+pub async fn claim_prompts(
+    conn: &mut Conn,
+    round_id: i64,
+    member_ids: &[i64],
+    due_at: i64,
+    now: i64,
+    remind_at: i64,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut claimed = Vec::with_capacity(member_ids.len());
+    for chunk in member_ids.chunks(super::BATCH_ROWS) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO prompts (round_id, member_id, due_at, sent_at, remind_at) ",
+        );
+        insert.push_values(chunk, |mut row, member| {
+            row.push_bind(round_id)
+                .push_bind(*member)
+                .push_bind(due_at)
+                .push_bind(now)
+                .push_bind(remind_at);
+        });
+        insert.push(" ON CONFLICT (round_id, member_id) DO NOTHING RETURNING id, member_id");
+        claimed.extend(insert.build_query_as::<(i64, i64)>().fetch_all(&mut *conn).await?);
+    }
+    Ok(claimed)
+}
+
 /// Adds `n` claimed prompts to the round's member count.
 pub async fn add_prompted(conn: &mut Conn, round_id: i64, n: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE rounds SET prompted = prompted + $1 WHERE id = $2")

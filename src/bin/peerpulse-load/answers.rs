@@ -26,6 +26,8 @@ pub struct Report {
     pub sending: Duration,
     /// Last request sent → last acknowledgement received.
     pub drain: Duration,
+    /// Between two requests.
+    pub interval: Duration,
     /// Acknowledged answers per whole second of the run: the slowest and fastest second.
     pub slowest_second: usize,
     pub fastest_second: usize,
@@ -35,9 +37,15 @@ pub struct Report {
 }
 
 impl Report {
-    /// Acknowledged answers per second of sending.
+    /// Acknowledged answers per second of sending (or until the last acknowledgement, when
+    /// the bot falls behind).
     pub fn throughput(&self) -> f64 {
-        self.ok as f64 / self.sending.as_secs_f64().max(1e-9)
+        self.ok as f64 / self.span().as_secs_f64().max(1e-9)
+    }
+
+    pub fn span(&self) -> Duration {
+        let acked = (self.sending + self.drain).saturating_sub(self.interval);
+        self.sending.max(acked)
     }
 
     pub fn error_count(&self) -> usize {
@@ -113,8 +121,9 @@ pub async fn run(
             Ack::Transport => *errors.entry("connection error".to_string()).or_default() += 1,
         }
     }
+    let interval = Duration::from_secs_f64(1.0 / rate);
     let sending = first.map_or(Duration::ZERO, |f| {
-        last_sent.saturating_duration_since(f) + Duration::from_secs_f64(1.0 / rate)
+        last_sent.saturating_duration_since(f) + interval
     });
     // Whole seconds only: the last one is partial.
     let full = duration.as_secs().min(sending.as_secs());
@@ -127,6 +136,7 @@ pub async fn run(
         errors,
         sending,
         drain: last_done.saturating_duration_since(last_sent),
+        interval,
         slowest_second: seconds.iter().copied().min().unwrap_or(0),
         fastest_second: seconds.iter().copied().max().unwrap_or(0),
         latency: Latencies::new(latencies),

@@ -76,7 +76,37 @@ pub fn per_whole_minute(times: &[Instant]) -> Option<(f64, u64)> {
     Some((calls as f64 / minutes as f64, minutes))
 }
 
+/// Accepted and refused calls in each minute since the first call of either kind.
+fn by_minute(ok: &[Instant], refused: &[Instant]) -> Vec<(usize, usize)> {
+    let Some(first) = ok.iter().chain(refused).min().copied() else {
+        return Vec::new();
+    };
+    let minute = |t: &Instant| ((*t - first).as_secs() / 60) as usize;
+    let last = ok.iter().chain(refused).map(minute).max().unwrap_or(0);
+    let mut counts = vec![(0, 0); last + 1];
+    ok.iter().for_each(|t| counts[minute(t)].0 += 1);
+    refused.iter().for_each(|t| counts[minute(t)].1 += 1);
+    counts
+}
+
 impl Report {
+    /// Writes `kind,seconds since /pulse start` for every prompt and `conversations.open`.
+    pub fn dump(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut lines = vec!["kind,seconds".to_string()];
+        let rows = [
+            ("open", &self.seen.opens),
+            ("open-429", &self.seen.refused_opens),
+            ("prompt", &self.seen.dm_posts),
+        ];
+        for (kind, times) in rows {
+            for t in times.iter() {
+                let at = t.saturating_duration_since(self.start).as_secs_f64();
+                lines.push(format!("{kind},{at:.6}"));
+            }
+        }
+        std::fs::write(path, lines.join("\n") + "\n")
+    }
+
     pub fn delivered(&self) -> usize {
         self.seen.dm_posts.len()
     }
@@ -145,6 +175,14 @@ impl Report {
     fn print_cold(&self) {
         let opens = self.seen.method("conversations.open").ok;
         println!("  allowed: conversations.open, Tier 3, {TIER3_PER_MINUTE} per minute");
+        let minutes: Vec<String> = by_minute(&self.seen.opens, &self.seen.refused_opens)
+            .iter()
+            .map(|(ok, refused)| format!("{ok}+{refused}"))
+            .collect();
+        println!(
+            "  conversations.open per minute since the first (ok+429): {}",
+            minutes.join(", ")
+        );
         match per_whole_minute(&self.seen.opens) {
             Some((rate, minutes)) => println!(
                 "  conversations.open over the first {minutes} whole minute(s): {rate:.1}/min = \

@@ -59,6 +59,9 @@ struct Args {
     /// Give up on a fan-out after this many seconds (default: what the limits need + 2 min).
     #[arg(long)]
     timeout: Option<u64>,
+    /// Write the arrival time of every prompt and conversations.open of a fan-out to FILE.
+    #[arg(long, value_name = "FILE", requires = "fanout")]
+    dump: Option<PathBuf>,
     /// Keep the temporary directory (database, bot.log).
     #[arg(long)]
     keep: bool,
@@ -160,10 +163,10 @@ async fn answers_with(
         stored
     );
     println!(
-        "  throughput: {:.1} answers/s over {:.2} s of sending; slowest whole second {}, \
-         fastest {}; last ack {} after the last send",
+        "  throughput: {:.1} answers/s over {:.2} s; slowest whole second {}, fastest {}; \
+         last ack {} after the last send",
         report.throughput(),
-        report.sending.as_secs_f64(),
+        report.span().as_secs_f64(),
         report.slowest_second,
         report.fastest_second,
         ms(report.drain)
@@ -262,6 +265,9 @@ async fn fanout_with(
     let report = fanout::watch(sink, bot, members, start, start_ack, timeout).await;
     let rss = sampler.finish();
     report.print(args.cold);
+    if let Some(path) = &args.dump {
+        report.dump(path)?;
+    }
     println!(
         "  bot memory: VmRSS max {:.1} MiB during the fan-out, VmHWM {:.1} MiB",
         mib(rss.max_rss),

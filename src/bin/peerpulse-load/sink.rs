@@ -58,6 +58,8 @@ struct Inner {
     /// When each accepted `conversations.open` and each DM `chat.postMessage` arrived.
     opens: Vec<Instant>,
     dm_posts: Vec<Instant>,
+    /// When each `conversations.open` answered 429 arrived.
+    refused_opens: Vec<Instant>,
 }
 
 struct Shared {
@@ -78,6 +80,7 @@ pub struct Seen {
     pub counts: BTreeMap<String, Counts>,
     pub opens: Vec<Instant>,
     pub dm_posts: Vec<Instant>,
+    pub refused_opens: Vec<Instant>,
 }
 
 impl Seen {
@@ -131,6 +134,7 @@ impl Sink {
         inner.counts.clear();
         inner.opens.clear();
         inner.dm_posts.clear();
+        inner.refused_opens.clear();
     }
 
     pub fn seen(&self) -> Seen {
@@ -139,6 +143,7 @@ impl Sink {
             counts: inner.counts.clone(),
             opens: inner.opens.clone(),
             dm_posts: inner.dm_posts.clone(),
+            refused_opens: inner.refused_opens.clone(),
         }
     }
 
@@ -164,6 +169,9 @@ async fn call(
         if shared.limits.load(Ordering::Relaxed)
             && let Err(wait) = admit(&mut inner, &method, channel, now)
         {
+            if method == "conversations.open" {
+                inner.refused_opens.push(now);
+            }
             inner.counts.entry(method).or_default().limited += 1;
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             return (
