@@ -79,13 +79,19 @@ pub async fn prompt_members(
         remind_at.timestamp(),
     )
     .await?;
-    let by_member: std::collections::HashMap<i64, i64> =
-        claimed.iter().map(|(prompt, member)| (*member, *prompt)).collect();
+    let by_member: std::collections::HashMap<i64, i64> = claimed
+        .iter()
+        .map(|(prompt, member)| (*member, *prompt))
+        .collect();
     let mut rows = Vec::with_capacity(claimed.len());
     for (tz, member) in &pending {
-        let Some(prompt_id) = by_member.get(&member.member_id) else { continue };
+        let Some(prompt_id) = by_member.get(&member.member_id) else {
+            continue;
+        };
         let message = prompt_message(team, *prompt_id, closes, *tz, false);
-        let to = Destination::Dm { user: member.external_id.clone() };
+        let to = Destination::Dm {
+            user: member.external_id.clone(),
+        };
         rows.push((
             format!("prompt:{prompt_id}"),
             member.user_id,
@@ -168,10 +174,7 @@ pub async fn answer_prompt(
     score: LoadScore,
     note: Option<String>,
 ) -> Outcome {
-    let Some(prompt) = rounds::get_prompt(ctx.conn(), prompt_id).await? else {
-        return user_error(text::INVALID_ACTION);
-    };
-    let Some(member) = members::get(ctx.conn(), prompt.member_id).await? else {
+    let Some((member, round)) = rounds::prompted(ctx.conn(), prompt_id).await? else {
         return user_error(text::INVALID_ACTION);
     };
     if member.user_id != ctx.user.id {
@@ -188,9 +191,6 @@ pub async fn answer_prompt(
             text::channel(&team)
         ));
     }
-    let round = rounds::get(ctx.conn(), prompt.round_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("prompt without round"))?;
     record_answer(ctx, &team, &round, member.id, score, note.as_deref()).await?;
     if let Some(origin) = ctx.origin.clone() {
         let to = Destination::Replace {

@@ -7,24 +7,25 @@ mod people;
 mod rounds;
 mod teams;
 mod text;
+mod writer;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
 
 use crate::clock::{Clock, epoch};
 use crate::config::Config;
 use crate::domain::action::Action;
 use crate::domain::command::{Command, USAGE, UsageError};
 use crate::domain::message::{Destination, Message};
-use crate::store::{self, Conn, Db, Tx};
+use crate::store::{self, Conn, Db};
 
 pub use asks::{expire_ask, release_ask, widen_ask};
 pub use checkin::{prompt_members, remind_prompt};
 pub use rounds::close_round;
 pub use teams::tell_admin_channel_unavailable;
 pub use text::{member_tz, schedule as team_schedule};
+pub use writer::handle;
 
 /// The running bot's shared state.
 #[derive(Clone)]
@@ -32,11 +33,17 @@ pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    writer: Arc<writer::Writer>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Arc<Config>) -> Self {
-        App { db, clock, config }
+        App {
+            db,
+            clock,
+            config,
+            writer: Arc::default(),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -142,7 +149,7 @@ pub const INTERNAL_ERROR: &str =
 /// One event being handled: its transaction, its actor and where replies go.
 pub struct Ctx<'a> {
     pub app: &'a App,
-    pub tx: Tx,
+    pub tx: &'a mut Conn,
     pub now: DateTime<Utc>,
     pub workspace_id: i64,
     pub user: store::users::User,
@@ -155,7 +162,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub fn conn(&mut self) -> &mut Conn {
-        &mut self.tx
+        self.tx
     }
 
     pub fn epoch(&self) -> i64 {
@@ -182,7 +189,7 @@ impl Ctx<'_> {
         };
         let (ws, now) = (self.workspace_id, self.epoch());
         let uid = (self.user.id > 0).then_some(self.user.id);
-        enqueue(&mut self.tx, &key, ws, uid, &to, &message, now, now).await
+        enqueue(self.tx, &key, ws, uid, &to, &message, now, now).await
     }
 
     pub async fn reply_text(&mut self, text: impl Into<String>) -> Outcome {
@@ -220,104 +227,7 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Handles one inbound event: everything it changes and every message it causes commit
-/// together. A user error changes nothing and is answered privately.
-#[tracing::instrument(skip_all, fields(platform = %event.workspace.platform))]
-pub async fn handle(app: &App, event: Inbound) -> anyhow::Result<()> {
-    let now = app.now();
-    let reply_key = match &event.key {
-        Some(key) => key.clone(),
-        None => {
-            let n: u64 = rand::rng().random();
-            format!("{}-{n:016x}", now.timestamp())
-        }
-    };
-    let mut ctx = begin(app, &event, now, reply_key.clone()).await?;
-    let seen_key = event
-        .key
-        .as_ref()
-        .map(|key| format!("{}:{}", event.workspace.platform, key));
-    if let Some(key) = &seen_key
-        && !store::users::first_sighting(ctx.conn(), key, epoch(now)).await?
-    {
-        tracing::debug!("repeated event ignored");
-        return Ok(());
-    }
-    let result = dispatch(&mut ctx, event.kind.clone()).await;
-    match result {
-        Ok(()) => {
-            ctx.tx.commit().await?;
-            Ok(())
-        }
-        Err(failure) => {
-            ctx.tx.rollback().await?;
-            let text = match failure {
-                Failure::User(text) => text,
-                Failure::Internal(error) => {
-                    tracing::error!(error = format!("{error:#}"), "event failed");
-                    INTERNAL_ERROR.to_string()
-                }
-            };
-            let mut ctx = begin(app, &event, now, format!("{reply_key}-error")).await?;
-            if let Some(key) = &seen_key {
-                // A retry of a refused event is still a repeat: answer it once.
-                store::users::first_sighting(ctx.conn(), key, epoch(now)).await?;
-            }
-            ctx.reply_text(text)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            ctx.tx.commit().await?;
-            Ok(())
-        }
-    }
-}
-
-async fn begin<'a>(
-    app: &'a App,
-    event: &Inbound,
-    now: DateTime<Utc>,
-    reply_key: String,
-) -> anyhow::Result<Ctx<'a>> {
-    let mut tx = store::begin(&app.db).await?;
-    let t = epoch(now);
-    let workspace_id = store::users::upsert_workspace(
-        &mut tx,
-        &event.workspace.platform,
-        &event.workspace.external_id,
-        t,
-    )
-    .await?;
-    let mut user = store::users::upsert_user(
-        &mut tx,
-        workspace_id,
-        &event.actor.user_id,
-        &event.actor.name,
-        event.actor.profile_name,
-        t,
-    )
-    .await?;
-    if user.tz.is_none()
-        && let Some(tz) = event.actor.tz.as_deref()
-        && crate::domain::schedule::parse_tz(tz).is_ok()
-    {
-        store::users::set_tz(&mut tx, user.id, Some(tz)).await?;
-        user.tz = Some(tz.to_string());
-    }
-    Ok(Ctx {
-        app,
-        tx,
-        now,
-        workspace_id,
-        user,
-        channel: event.channel.clone(),
-        actor: event.actor.clone(),
-        origin: event.origin.clone(),
-        reply_key,
-        replies: 0,
-    })
-}
-
-async fn dispatch(ctx: &mut Ctx<'_>, kind: EventKind) -> Outcome {
+pub(crate) async fn dispatch(ctx: &mut Ctx<'_>, kind: EventKind) -> Outcome {
     match kind {
         EventKind::BadCommand(error) => user_error(error.reply_text()),
         EventKind::BadAction => user_error(text::INVALID_ACTION),

@@ -51,6 +51,7 @@ pub async fn open(url: &str) -> anyhow::Result<Db> {
         .busy_timeout(Duration::from_secs(10));
     SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("opening database {url}"))

@@ -144,7 +144,12 @@ pub async fn claim_prompts(
                 .push_bind(remind_at);
         });
         insert.push(" ON CONFLICT (round_id, member_id) DO NOTHING RETURNING id, member_id");
-        claimed.extend(insert.build_query_as::<(i64, i64)>().fetch_all(&mut *conn).await?);
+        claimed.extend(
+            insert
+                .build_query_as::<(i64, i64)>()
+                .fetch_all(&mut *conn)
+                .await?,
+        );
     }
     Ok(claimed)
 }
@@ -164,6 +169,58 @@ pub async fn get_prompt(conn: &mut Conn, prompt_id: i64) -> sqlx::Result<Option<
         .bind(prompt_id)
         .fetch_optional(conn)
         .await
+}
+
+/// The member a prompt was sent to and the round it belongs to, in one query.
+pub async fn prompted(
+    conn: &mut Conn,
+    prompt_id: i64,
+) -> sqlx::Result<Option<(super::members::Member, Round)>> {
+    let row: Option<PromptedRow> = sqlx::query_as(
+        "SELECT m.id AS member_id, m.team_id, m.user_id, m.capacity, m.streak, m.left_at,
+                r.id, r.week, r.opened_at, r.closes_at, r.closed_at, r.prompted
+         FROM prompts p JOIN members m ON m.id = p.member_id JOIN rounds r ON r.id = p.round_id
+         WHERE p.id = $1",
+    )
+    .bind(prompt_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| {
+        let member = super::members::Member {
+            id: r.member_id,
+            team_id: r.team_id,
+            user_id: r.user_id,
+            capacity: r.capacity,
+            streak: r.streak,
+            left_at: r.left_at,
+        };
+        let round = Round {
+            id: r.id,
+            team_id: r.team_id,
+            week: r.week,
+            opened_at: r.opened_at,
+            closes_at: r.closes_at,
+            closed_at: r.closed_at,
+            prompted: r.prompted,
+        };
+        (member, round)
+    }))
+}
+
+#[derive(FromRow)]
+struct PromptedRow {
+    member_id: i64,
+    team_id: i64,
+    user_id: i64,
+    capacity: bool,
+    streak: i64,
+    left_at: Option<i64>,
+    id: i64,
+    week: String,
+    opened_at: i64,
+    closes_at: i64,
+    closed_at: Option<i64>,
+    prompted: i64,
 }
 
 pub async fn find_prompt(
