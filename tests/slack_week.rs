@@ -200,3 +200,45 @@ async fn a_note_added_through_the_form_reaches_the_summary_without_a_name() {
     assert_eq!(fake.spec_violations(), Vec::<String>::new());
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_mode_reconnects_after_a_disconnect_message_and_after_a_dropped_connection() {
+    let fake = FakeSlack::start().await;
+    fake.add_user("U1", "alice", "Europe/Berlin", true);
+    let mut bot = bot::spawn(&fake, Transport::SocketMode).await;
+    assert_eq!(fake.socket_connects_total(), 1);
+
+    fake.socket_disconnect("refresh_requested").await;
+    bot.until("a new connection after `disconnect`", || {
+        fake.socket_connects_total() >= 2 && fake.socket_connections() > 0
+    })
+    .await;
+    bot.command("U1", "alice", CHANNEL, "platform", "setup")
+        .await;
+    bot.posted("setup over the new connection", |p| {
+        p.channel == CHANNEL && p.text.contains("set up in #platform")
+    })
+    .await;
+
+    fake.socket_drop().await;
+    bot.until("a new connection after a drop", || {
+        fake.socket_connects_total() >= 3 && fake.socket_connections() > 0
+    })
+    .await;
+    bot.command("U1", "alice", CHANNEL, "platform", "config")
+        .await;
+    bot.posted("config over the third connection", |p| {
+        p.user.as_deref() == Some("U1") && p.text.contains("Settings of")
+    })
+    .await;
+    // Every envelope was acknowledged with its own id.
+    for ack in fake.socket_acks() {
+        assert!(
+            ack.get("envelope_id")
+                .and_then(|v| v.as_str())
+                .is_some_and(|id| !id.is_empty()),
+            "{ack}"
+        );
+    }
+    bot.stop().await;
+}
