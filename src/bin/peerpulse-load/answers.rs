@@ -3,6 +3,8 @@
 //! been answered), each acknowledgement's latency recorded.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -34,6 +36,9 @@ pub struct Report {
     pub latency: Latencies,
     pub lag: Latencies,
     pub max_in_flight: usize,
+    /// Every request: when it was sent (since the start), its latency, and whether it was
+    /// acknowledged.
+    pub trace: Vec<(Duration, Duration, bool)>,
 }
 
 impl Report {
@@ -51,6 +56,32 @@ impl Report {
     pub fn error_count(&self) -> usize {
         self.errors.values().sum()
     }
+
+    /// The `n` seconds of sending whose requests waited longest: (second, worst latency).
+    pub fn worst_seconds(&self, n: usize) -> Vec<(u64, Duration)> {
+        let mut worst: BTreeMap<u64, Duration> = BTreeMap::new();
+        for (sent, latency, _) in &self.trace {
+            let entry = worst.entry(sent.as_secs()).or_default();
+            *entry = (*entry).max(*latency);
+        }
+        let mut worst: Vec<_> = worst.into_iter().collect();
+        worst.sort_by_key(|(_, latency)| std::cmp::Reverse(*latency));
+        worst.truncate(n);
+        worst
+    }
+
+    /// Writes `sent_seconds,latency_ms,acknowledged` for every request.
+    pub fn dump(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut out = String::from("sent_seconds,latency_ms,acknowledged\n");
+        for (sent, latency, ok) in &self.trace {
+            out.push_str(&format!(
+                "{:.6},{:.3},{ok}\n",
+                sent.as_secs_f64(),
+                latency.as_secs_f64() * 1000.0
+            ));
+        }
+        std::fs::write(path, out)
+    }
 }
 
 /// Sends one answer per target (prompt id, member), `rate` per second, for at most
@@ -63,7 +94,7 @@ pub async fn run(
 ) -> Report {
     let total = ((rate * duration.as_secs_f64()).round() as usize).min(targets.len());
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
-    let in_flight = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
     let mut max_in_flight = 0;
     let start = Instant::now() + Duration::from_millis(20);
     let due = |i: usize| start + Duration::from_secs_f64(i as f64 / rate);
@@ -75,13 +106,13 @@ pub async fn run(
             let score = (i % 5) as u8 + 1;
             let (slack, tx, scheduled) = (slack.clone(), tx.clone(), due(i));
             let in_flight = in_flight.clone();
-            let now_in_flight = in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let now_in_flight = in_flight.fetch_add(1, Ordering::Relaxed) + 1;
             max_in_flight = max_in_flight.max(now_in_flight);
             tokio::spawn(async move {
                 let sent = Instant::now();
                 let ack = slack.answer(&user, prompt, score).await;
                 let latency = sent.elapsed();
-                in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                in_flight.fetch_sub(1, Ordering::Relaxed);
                 let lag = sent.saturating_duration_since(scheduled);
                 let _ = tx.send(Sample {
                     sent,
@@ -102,6 +133,7 @@ pub async fn run(
     let mut lags = Vec::with_capacity(total);
     let mut errors = BTreeMap::new();
     let mut per_second: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut trace = Vec::with_capacity(total);
     let (mut first, mut last_sent, mut last_done) = (None::<Instant>, start, start);
     while let Some(sample) = rx.recv().await {
         let done = sample.sent + sample.latency;
@@ -109,6 +141,8 @@ pub async fn run(
         last_sent = last_sent.max(sample.sent);
         last_done = last_done.max(done);
         lags.push(micros(sample.lag));
+        let since = sample.sent.saturating_duration_since(start);
+        trace.push((since, sample.latency, matches!(sample.ack, Ack::Ok)));
         match sample.ack {
             Ack::Ok => {
                 latencies.push(micros(sample.latency));
@@ -142,5 +176,6 @@ pub async fn run(
         latency: Latencies::new(latencies),
         lag: Latencies::new(lags),
         max_in_flight,
+        trace,
     }
 }

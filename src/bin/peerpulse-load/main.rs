@@ -12,6 +12,7 @@
 
 mod answers;
 mod bot;
+mod cpu;
 mod fanout;
 mod sink;
 mod slack;
@@ -59,8 +60,9 @@ struct Args {
     /// Give up on a fan-out after this many seconds (default: what the limits need + 2 min).
     #[arg(long)]
     timeout: Option<u64>,
-    /// Write the arrival time of every prompt and conversations.open of a fan-out to FILE.
-    #[arg(long, value_name = "FILE", requires = "fanout")]
+    /// Write every answer's send time and latency (or, for a fan-out, the arrival time of
+    /// every prompt and conversations.open) to FILE, as CSV.
+    #[arg(long, value_name = "FILE")]
     dump: Option<PathBuf>,
     /// Keep the temporary directory (database, bot.log).
     #[arg(long)]
@@ -139,8 +141,12 @@ async fn answers_with(
     // Slack gives up on an acknowledgement after 3 s and shows the member an error.
     let slack = Slack::new(&bot.base, &env.signing_secret, SLACK_ACK_DEADLINE)?;
     let sampler = RssSampler::start(bot.pid);
+    let cpu_before = cpu::snapshot(bot.pid);
     let duration = Duration::from_secs(args.duration);
     let report = answers::run(&slack, &targets, args.rate, duration).await;
+    let cpu_used = cpu_before
+        .zip(cpu::snapshot(bot.pid))
+        .map(|(a, b)| cpu::between(a, b));
     let rss = sampler.finish();
     let stored = store.count("answers").await?;
     let pending = store.count("pending").await?;
@@ -180,6 +186,15 @@ async fn answers_with(
         ms(l.max()),
         l.len()
     );
+    let worst: Vec<String> = report
+        .worst_seconds(3)
+        .iter()
+        .map(|(second, latency)| format!("{} in second {second}", ms(*latency)))
+        .collect();
+    println!("  slowest acknowledgements: {}", worst.join(", "));
+    if let Some(path) = &args.dump {
+        report.dump(path)?;
+    }
     println!(
         "  sender lag behind schedule: p99 {}, max {}; at most {} requests in flight",
         ms(report.lag.quantile(0.99)),
@@ -194,6 +209,9 @@ async fn answers_with(
         mib(rss.last_rss),
         mib(rss.hwm)
     );
+    if let Some(used) = cpu_used {
+        println!("  CPU during the run: {used}");
+    }
     println!(
         "  outbox after the run: {pending} messages waiting (chat.update is 50/min, \
          chat.postEphemeral 100/min); sink calls: {}",
@@ -255,6 +273,7 @@ async fn fanout_with(
     let setup = setup_client(bot, env)?;
     sink.reset();
     let sampler = RssSampler::start(bot.pid);
+    let cpu_before = cpu::snapshot(bot.pid);
     let start = Instant::now();
     let start_ack = team::start_round(&setup).await?;
     let timeout = Duration::from_secs(args.timeout.unwrap_or(if args.cold {
@@ -263,8 +282,14 @@ async fn fanout_with(
         300
     }));
     let report = fanout::watch(sink, bot, members, start, start_ack, timeout).await;
+    let cpu_used = cpu_before
+        .zip(cpu::snapshot(bot.pid))
+        .map(|(a, b)| cpu::between(a, b));
     let rss = sampler.finish();
     report.print(args.cold);
+    if let Some(used) = cpu_used {
+        println!("  CPU during the fan-out: {used}");
+    }
     if let Some(path) = &args.dump {
         report.dump(path)?;
     }

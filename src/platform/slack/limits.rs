@@ -69,6 +69,21 @@ impl Limiter {
     pub async fn acquire(&self, scope: &str, method: &str, channel: Option<&str>) {
         let at = self.reserve(scope, method, channel);
         tokio::time::sleep_until(at).await;
+        // A 429 that arrived while we waited pushes the call past its Retry-After too.
+        while let Some(until) = self
+            .blocked_until(scope, method)
+            .filter(|u| *u > Instant::now())
+        {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn blocked_until(&self, scope: &str, method: &str) -> Option<Instant> {
+        self.blocked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&format!("{scope}/{method}"))
+            .copied()
     }
 
     fn reserve(&self, scope: &str, method: &str, channel: Option<&str>) -> Instant {
@@ -166,5 +181,24 @@ mod tests {
             .acquire("other-workspace", "chat.postMessage", Some("C9"))
             .await;
         assert!(start.elapsed() < Duration::from_secs(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_that_arrives_while_a_call_waits_for_its_slot_holds_that_call_too() {
+        let limiter = std::sync::Arc::new(Limiter::default());
+        limiter.acquire("t", "chat.postMessage", Some("C1")).await;
+        let start = Instant::now();
+        let waiting = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.acquire("t", "chat.postMessage", Some("C1")).await })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        limiter.block("t", "chat.postMessage", Duration::from_secs(3));
+        waiting.await.unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(3500),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }
