@@ -178,18 +178,13 @@ pub async fn answer_prompt(
         return user_error(text::INVALID_ACTION);
     };
     if member.user_id != ctx.user.id {
-        return user_error(
-            "That check-in was meant for someone else, so I didn't record anything.",
-        );
+        return user_error(WRONG_PERSON);
     }
     let team = teams::get(ctx.conn(), member.team_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("member without team"))?;
     if member.left_at.is_some() {
-        return user_error(format!(
-            "You've left {}, so I didn't record anything.",
-            text::channel(&team)
-        ));
+        return user_error(left_team(&team));
     }
     record_answer(ctx, &team, &round, member.id, score, note.as_deref()).await?;
     if let Some(origin) = ctx.origin.clone() {
@@ -198,15 +193,78 @@ pub async fn answer_prompt(
             channel: origin.channel,
             message: origin.message,
         };
-        let done = Message::text(format!(
-            "Weekly check-in for {}: done, thank you. Your answer counts in the team's totals, without your name.",
-            text::channel(&team)
-        ));
         let key = format!("replace:{prompt_id}");
         let (ws, uid, now) = (ctx.workspace_id, ctx.user.id, ctx.epoch());
-        enqueue(ctx.conn(), &key, ws, Some(uid), &to, &done, now, now).await?;
+        enqueue(
+            ctx.conn(),
+            &key,
+            ws,
+            Some(uid),
+            &to,
+            &answered(&team),
+            now,
+            now,
+        )
+        .await?;
     }
     Ok(())
+}
+
+pub(super) const WRONG_PERSON: &str =
+    "That check-in was meant for someone else, so I didn't record anything.";
+
+pub(super) fn left_team(team: &Team) -> String {
+    format!(
+        "You've left {}, so I didn't record anything.",
+        text::channel(team)
+    )
+}
+
+pub(super) fn round_closed(team: &Team, now: DateTime<Utc>) -> String {
+    let (tz, schedule) = text::schedule(team);
+    format!(
+        "This round has closed, so answers can't be added any more. The next check-in is {}.",
+        text::when(schedule.checkin.next_after(tz, now), tz)
+    )
+}
+
+/// Whether `round` no longer takes answers at `now`.
+pub(super) fn is_closed(round: &Round, now: i64) -> bool {
+    round.closed_at.is_some() || round.closes_at <= now
+}
+
+/// What replaces a prompt once it is answered.
+pub(super) fn answered(team: &Team) -> Message {
+    Message::text(format!(
+        "Weekly check-in for {}: done, thank you. Your answer counts in the team's totals, without your name.",
+        text::channel(team)
+    ))
+}
+
+/// The private reply to an answer: thanks, and for a heavy load the offer to ask for help.
+pub(super) fn thanks(team: &Team, score: LoadScore) -> Message {
+    let thanks = format!("Thanks, your check-in for {} is in.", text::channel(team));
+    if !score.is_strain() {
+        return Message::text(thanks);
+    }
+    super::asks::ask_buttons(
+        Message::text(format!("{thanks} {}", text::STRAIN_QUESTION)),
+        team.id,
+        AskMode::Anonymous,
+    )
+}
+
+/// The personal message to someone whose load was heavy `streak` rounds in a row, when the
+/// streak reaches a multiple of the team's threshold.
+pub(super) fn streak_message(team: &Team, streak: i64) -> Option<Message> {
+    if streak == 0 || streak % team.streak_threshold.max(1) != 0 {
+        return None;
+    }
+    Some(Message::text(format!(
+        "You've told me your load was heavy {streak} rounds in a row. That is a lot to carry, and \
+         it's worth talking about with someone. {}\nOnly you see this message.",
+        team.resources
+    )))
 }
 
 /// Records an answer: who answered and what was answered go to separate tables, and the
@@ -220,55 +278,27 @@ async fn record_answer(
     score: LoadScore,
     note: Option<&str>,
 ) -> Outcome {
-    if round.closed_at.is_some() || round.closes_at <= ctx.epoch() {
-        let (tz, schedule) = text::schedule(team);
-        return user_error(format!(
-            "This round has closed, so answers can't be added any more. The next check-in is {}.",
-            text::when(schedule.checkin.next_after(tz, ctx.now), tz)
-        ));
+    if is_closed(round, ctx.epoch()) {
+        return user_error(round_closed(team, ctx.now));
     }
     if !rounds::participate(ctx.conn(), round.id, member_id).await? {
         return user_error(already_answered());
     }
     rounds::insert_answer(ctx.conn(), round.id, score.value(), note).await?;
     let streak = members::record_streak(ctx.conn(), member_id, score.is_strain()).await?;
-    let thanks = format!("Thanks, your check-in for {} is in.", text::channel(team));
-    if !score.is_strain() {
-        return ctx.reply_text(thanks).await;
-    }
-    let message = super::asks::ask_buttons(
-        Message::text(format!("{thanks} {}", text::STRAIN_QUESTION)),
-        team.id,
-        AskMode::Anonymous,
-    );
-    ctx.reply(message).await?;
-    if streak > 0 && streak % team.streak_threshold.max(1) == 0 {
-        let text = format!(
-            "You've told me your load was heavy {streak} rounds in a row. That is a lot to carry, and \
-             it's worth talking about with someone. {}\nOnly you see this message.",
-            team.resources
-        );
+    ctx.reply(thanks(team, score)).await?;
+    if let Some(message) = streak_message(team, streak) {
         let to = Destination::Dm {
             user: ctx.user.external_id.clone(),
         };
         let key = format!("streak:{}:{}", member_id, round.id);
         let (ws, uid, now) = (ctx.workspace_id, ctx.user.id, ctx.epoch());
-        enqueue(
-            ctx.conn(),
-            &key,
-            ws,
-            Some(uid),
-            &to,
-            &Message::text(text),
-            now,
-            now,
-        )
-        .await?;
+        enqueue(ctx.conn(), &key, ws, Some(uid), &to, &message, now, now).await?;
     }
     Ok(())
 }
 
-fn already_answered() -> String {
+pub(super) fn already_answered() -> String {
     "You've already checked in this round. Answers are final, because they can't be traced back to you.".into()
 }
 

@@ -3,6 +3,7 @@
 
 mod asks;
 mod checkin;
+mod clicks;
 mod people;
 mod rounds;
 mod teams;

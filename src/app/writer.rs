@@ -80,10 +80,33 @@ async fn run(app: App, mut queue: mpsc::Receiver<Job>) {
 
 async fn write_batch(app: &App, events: &[&Inbound]) -> anyhow::Result<Vec<anyhow::Result<()>>> {
     let mut tx = store::begin(&app.db).await?;
-    let mut results = Vec::with_capacity(events.len());
+    let mut results: Vec<Option<anyhow::Result<()>>> = events.iter().map(|_| None).collect();
+    let clicks = known_clicks(app, events);
+    if clicks.len() > 1 {
+        // Several answer clicks together: recorded with a few statements for all of them.
+        // Should that fail, each is retried on its own below.
+        let mut savepoint = tx.begin().await?;
+        match super::clicks::record(&mut savepoint, &clicks, app.now()).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                for click in &clicks {
+                    results[click.index] = Some(Ok(()));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "answers recorded together failed; recording them one by one"
+                );
+                savepoint.rollback().await?;
+            }
+        }
+    }
     let mut fresh = Vec::new();
-    for event in events {
-        results.push(write_one(app, &mut tx, event, &mut fresh).await);
+    for (event, result) in events.iter().zip(&mut results) {
+        if result.is_none() {
+            *result = Some(write_one(app, &mut tx, event, &mut fresh).await);
+        }
     }
     tx.commit().await?;
     let mut known = app
@@ -92,7 +115,28 @@ async fn write_batch(app: &App, events: &[&Inbound]) -> anyhow::Result<Vec<anyho
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     known.extend(fresh);
-    Ok(results)
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// The answer clicks among `events` whose workspace is already known.
+fn known_clicks<'a>(app: &App, events: &[&'a Inbound]) -> Vec<super::clicks::Click<'a>> {
+    let known = app
+        .writer
+        .workspaces
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(index, event)| {
+            let key = (
+                event.workspace.platform.clone(),
+                event.workspace.external_id.clone(),
+            );
+            let workspace_id = *known.get(&key)?;
+            super::clicks::Click::of(index, event, workspace_id)
+        })
+        .collect()
 }
 
 /// One event inside the batch's transaction, in a savepoint of its own.

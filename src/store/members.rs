@@ -165,6 +165,37 @@ pub async fn record_streak(conn: &mut Conn, member_id: i64, strained: bool) -> s
     .await
 }
 
+/// [`record_streak`] for many members in one statement: each member's new streak.
+pub async fn record_streaks(
+    conn: &mut Conn,
+    members: &[(i64, bool)],
+) -> sqlx::Result<std::collections::HashMap<i64, i64>> {
+    let mut streaks = std::collections::HashMap::with_capacity(members.len());
+    for chunk in members.chunks(super::BATCH_ROWS) {
+        // `-1` keeps `IN ()` well formed when nobody in the chunk was strained.
+        let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "UPDATE members SET streak = CASE WHEN id IN (-1",
+        );
+        for (id, _) in chunk.iter().filter(|(_, strained)| *strained) {
+            update.push(", ").push_bind(*id);
+        }
+        update.push(") THEN streak + 1 ELSE 0 END WHERE id IN (");
+        let mut ids = update.separated(", ");
+        for (id, _) in chunk {
+            ids.push_bind(*id);
+        }
+        update.push(") RETURNING id, streak");
+        streaks.extend(
+            update
+                .build_query_as::<(i64, i64)>()
+                .persistent(false)
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+    }
+    Ok(streaks)
+}
+
 /// Ends every membership of a person who left the workspace.
 pub async fn leave_everywhere(
     conn: &mut Conn,

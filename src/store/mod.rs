@@ -48,6 +48,8 @@ pub async fn open(url: &str) -> anyhow::Result<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
+        // Savepoint journals stay in memory instead of temporary files.
+        .pragma("temp_store", "MEMORY")
         .busy_timeout(Duration::from_secs(10));
     SqlitePoolOptions::new()
         .max_connections(4)

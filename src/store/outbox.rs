@@ -63,7 +63,12 @@ pub async fn enqueue_many(conn: &mut Conn, messages: &[NewMessage<'_>]) -> sqlx:
                 .push_bind(m.not_before);
         });
         insert.push(" ON CONFLICT (dedupe_key) DO NOTHING");
-        queued += insert.build().execute(&mut *conn).await?.rows_affected();
+        queued += insert
+            .build()
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     }
     Ok(queued)
 }

@@ -1,6 +1,8 @@
 //! Rounds, the prompts sent in them, who answered (participations) and what was answered
 //! (answers), kept apart so that no row links the two.
 
+use std::collections::{HashMap, HashSet};
+
 use rand::RngCore;
 use sqlx::FromRow;
 
@@ -147,6 +149,7 @@ pub async fn claim_prompts(
         claimed.extend(
             insert
                 .build_query_as::<(i64, i64)>()
+                .persistent(false)
                 .fetch_all(&mut *conn)
                 .await?,
         );
@@ -176,39 +179,61 @@ pub async fn prompted(
     conn: &mut Conn,
     prompt_id: i64,
 ) -> sqlx::Result<Option<(super::members::Member, Round)>> {
-    let row: Option<PromptedRow> = sqlx::query_as(
-        "SELECT m.id AS member_id, m.team_id, m.user_id, m.capacity, m.streak, m.left_at,
-                r.id, r.week, r.opened_at, r.closes_at, r.closed_at, r.prompted
-         FROM prompts p JOIN members m ON m.id = p.member_id JOIN rounds r ON r.id = p.round_id
-         WHERE p.id = $1",
-    )
-    .bind(prompt_id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| {
-        let member = super::members::Member {
-            id: r.member_id,
-            team_id: r.team_id,
-            user_id: r.user_id,
-            capacity: r.capacity,
-            streak: r.streak,
-            left_at: r.left_at,
-        };
-        let round = Round {
-            id: r.id,
-            team_id: r.team_id,
-            week: r.week,
-            opened_at: r.opened_at,
-            closes_at: r.closes_at,
-            closed_at: r.closed_at,
-            prompted: r.prompted,
-        };
-        (member, round)
-    }))
+    Ok(prompted_many(conn, &[prompt_id]).await?.remove(&prompt_id))
+}
+
+/// [`prompted`] for many prompts at once, by prompt id (unknown ids are left out).
+pub async fn prompted_many(
+    conn: &mut Conn,
+    prompt_ids: &[i64],
+) -> sqlx::Result<HashMap<i64, (super::members::Member, Round)>> {
+    let mut found = HashMap::with_capacity(prompt_ids.len());
+    for chunk in prompt_ids.chunks(super::BATCH_ROWS) {
+        let mut select = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT p.id AS prompt_id, m.id AS member_id, m.team_id, m.user_id, m.capacity,
+                    m.streak, m.left_at,
+                    r.id, r.week, r.opened_at, r.closes_at, r.closed_at, r.prompted
+             FROM prompts p JOIN members m ON m.id = p.member_id JOIN rounds r ON r.id = p.round_id
+             WHERE p.id IN (",
+        );
+        let mut ids = select.separated(", ");
+        for id in chunk {
+            ids.push_bind(*id);
+        }
+        select.push(")");
+        let query = select.build_query_as::<PromptedRow>();
+        // One prompt (a single click) is the common shape: keep it prepared.
+        let rows = query
+            .persistent(chunk.len() == 1)
+            .fetch_all(&mut *conn)
+            .await?;
+        found.extend(rows.into_iter().map(|r| {
+            let member = super::members::Member {
+                id: r.member_id,
+                team_id: r.team_id,
+                user_id: r.user_id,
+                capacity: r.capacity,
+                streak: r.streak,
+                left_at: r.left_at,
+            };
+            let round = Round {
+                id: r.id,
+                team_id: r.team_id,
+                week: r.week,
+                opened_at: r.opened_at,
+                closes_at: r.closes_at,
+                closed_at: r.closed_at,
+                prompted: r.prompted,
+            };
+            (r.prompt_id, (member, round))
+        }));
+    }
+    Ok(found)
 }
 
 #[derive(FromRow)]
 struct PromptedRow {
+    prompt_id: i64,
     member_id: i64,
     team_id: i64,
     user_id: i64,
@@ -298,6 +323,31 @@ pub async fn participate(conn: &mut Conn, round_id: i64, member_id: i64) -> sqlx
     Ok(done.rows_affected() == 1)
 }
 
+/// [`participate`] for many (round, member) pairs in one statement: the pairs recorded now.
+pub async fn participate_many(
+    conn: &mut Conn,
+    pairs: &[(i64, i64)],
+) -> sqlx::Result<HashSet<(i64, i64)>> {
+    let mut recorded = HashSet::with_capacity(pairs.len());
+    for chunk in pairs.chunks(super::BATCH_ROWS) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO participations (round_id, member_id) ",
+        );
+        insert.push_values(chunk, |mut row, (round, member)| {
+            row.push_bind(*round).push_bind(*member);
+        });
+        insert.push(" ON CONFLICT (round_id, member_id) DO NOTHING RETURNING round_id, member_id");
+        recorded.extend(
+            insert
+                .build_query_as::<(i64, i64)>()
+                .persistent(false)
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+    }
+    Ok(recorded)
+}
+
 pub async fn has_participated(
     conn: &mut Conn,
     round_id: i64,
@@ -319,17 +369,45 @@ pub async fn insert_answer(
     score: u8,
     note: Option<&str>,
 ) -> sqlx::Result<()> {
-    let mut key = [0u8; 16];
-    rand::rng().fill_bytes(&mut key);
-    let id: String = key.iter().map(|b| format!("{b:02x}")).collect();
     sqlx::query("INSERT INTO answers (id, round_id, score, note) VALUES ($1, $2, $3, $4)")
-        .bind(id)
+        .bind(answer_key())
         .bind(round_id)
         .bind(score as i64)
         .bind(note)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A new answer: its round, score and optional note, nothing else.
+pub struct NewAnswer<'a> {
+    pub round_id: i64,
+    pub score: u8,
+    pub note: Option<&'a str>,
+}
+
+/// [`insert_answer`] for many answers in one statement.
+pub async fn insert_answers(conn: &mut Conn, answers: &[NewAnswer<'_>]) -> sqlx::Result<()> {
+    for chunk in answers.chunks(super::BATCH_ROWS) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO answers (id, round_id, score, note) ",
+        );
+        insert.push_values(chunk, |mut row, a| {
+            row.push_bind(answer_key())
+                .push_bind(a.round_id)
+                .push_bind(a.score as i64)
+                .push_bind(a.note);
+        });
+        insert.build().persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A random 128-bit answer key, as hex.
+fn answer_key() -> String {
+    let mut key = [0u8; 16];
+    rand::rng().fill_bytes(&mut key);
+    hex::encode(key)
 }
 
 /// Scores and notes of a round, in key (random) order.

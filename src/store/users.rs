@@ -65,6 +65,61 @@ pub async fn upsert_user(
     .await
 }
 
+/// A person as an inbound event describes them, for [`upsert_users`].
+#[derive(Debug, Clone)]
+pub struct Sighting<'a> {
+    pub workspace_id: i64,
+    pub external_id: &'a str,
+    pub display_name: &'a str,
+    pub profile_name: bool,
+}
+
+/// [`upsert_user`] for many people in one statement; returns them in no particular order.
+/// Each person must appear once.
+pub async fn upsert_users(
+    conn: &mut Conn,
+    people: &[Sighting<'_>],
+    now: i64,
+) -> sqlx::Result<Vec<User>> {
+    let mut users = Vec::with_capacity(people.len());
+    for profile in [false, true] {
+        let group: Vec<_> = people
+            .iter()
+            .filter(|p| p.profile_name == profile)
+            .collect();
+        // A conflict still updates (to the same name without a profile) so that RETURNING
+        // yields every person.
+        let name = if profile {
+            "excluded.display_name"
+        } else {
+            "users.display_name"
+        };
+        for chunk in group.chunks(super::BATCH_ROWS) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO users (workspace_id, external_id, display_name, created_at) ",
+            );
+            insert.push_values(chunk, |mut row, p| {
+                row.push_bind(p.workspace_id)
+                    .push_bind(p.external_id)
+                    .push_bind(p.display_name)
+                    .push_bind(now);
+            });
+            insert.push(format_args!(
+                " ON CONFLICT (workspace_id, external_id) DO UPDATE SET display_name = {name}
+                 RETURNING id, workspace_id, external_id, display_name, tz, paused_until, dm_opt_in"
+            ));
+            users.extend(
+                insert
+                    .build_query_as::<User>()
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?,
+            );
+        }
+    }
+    Ok(users)
+}
+
 pub async fn find_user(
     conn: &mut Conn,
     workspace_id: i64,
@@ -123,6 +178,31 @@ pub async fn first_sighting(conn: &mut Conn, key: &str, now: i64) -> sqlx::Resul
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// [`first_sighting`] for many keys in one statement: the keys not seen before.
+pub async fn first_sightings(
+    conn: &mut Conn,
+    keys: &[&str],
+    now: i64,
+) -> sqlx::Result<std::collections::HashSet<String>> {
+    let mut fresh = std::collections::HashSet::with_capacity(keys.len());
+    for chunk in keys.chunks(super::BATCH_ROWS) {
+        let mut insert =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO inbound_events (key, seen_at) ");
+        insert.push_values(chunk, |mut row, key| {
+            row.push_bind(*key).push_bind(now);
+        });
+        insert.push(" ON CONFLICT (key) DO NOTHING RETURNING key");
+        fresh.extend(
+            insert
+                .build_query_scalar::<String>()
+                .persistent(false)
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+    }
+    Ok(fresh)
 }
 
 /// Stops deliveries to a workspace until it is reinstalled.
