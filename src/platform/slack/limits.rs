@@ -1,8 +1,8 @@
 //! Slack's rate limits, kept on our side so calls are spaced instead of refused: Tier 3
 //! methods 50 per minute, Tier 4 100 per minute, `chat.postMessage` one per second per
-//! channel, per workspace token, each counted over a sliding window (bursts are fine as long
-//! as the window holds no more than 98 % of the limit). After a 429, the method waits out
-//! `Retry-After`.
+//! channel, per workspace token, each counted over a sliding window (a first burst is fine
+//! as long as the window holds no more than 98 % of the limit; after it, calls are evenly
+//! spaced). After a 429, the method waits out `Retry-After`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -46,19 +46,41 @@ pub struct Limiter {
 #[derive(Debug, Default)]
 struct Window {
     slots: VecDeque<Instant>,
+    /// Set once a burst has filled the window; from then on calls are evenly spaced, until
+    /// the window has been idle for a while. Released together a window after the burst,
+    /// waiting calls would reach Slack in a different order than the burst did, and some
+    /// would land inside its window and be refused.
+    spaced: bool,
 }
 
 impl Window {
     /// The earliest slot at or after `now` that keeps at most `limit` slots in any `length`.
     fn reserve(&mut self, now: Instant, limit: usize, length: Duration) -> Instant {
+        let gap = length / limit as u32;
+        if self
+            .slots
+            .back()
+            .is_none_or(|last| *last + length + gap <= now)
+        {
+            self.spaced = false;
+        }
         while self.slots.front().is_some_and(|s| *s + length <= now) {
             self.slots.pop_front();
         }
-        let mut slot = self.slots.back().copied().unwrap_or(now).max(now);
+        let last = self.slots.back().copied();
+        let mut slot = last.unwrap_or(now).max(now);
         if self.slots.len() >= limit {
             slot = slot.max(self.slots[self.slots.len() - limit] + length);
         }
+        if self.spaced
+            && let Some(last) = last
+        {
+            slot = slot.max(last + gap);
+        }
         self.slots.push_back(slot);
+        if self.slots.len() >= limit {
+            self.spaced = true;
+        }
         slot
     }
 }
@@ -153,6 +175,26 @@ mod tests {
                 .filter(|u| **u < *t + Duration::from_secs(60))
                 .count();
             assert!(in_window <= 49, "{in_window} calls within a minute");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_burst_tier_three_calls_are_evenly_spaced_not_released_together() {
+        let limiter = Limiter::default();
+        for _ in 0..49 {
+            limiter.acquire("t", "conversations.open", None).await;
+        }
+        let mut times = Vec::new();
+        for _ in 0..60 {
+            limiter.acquire("t", "conversations.open", None).await;
+            times.push(Instant::now());
+        }
+        let gap = Duration::from_secs(60) / 49;
+        // The timer counts whole milliseconds.
+        for pair in times.windows(2) {
+            let apart = pair[1] - pair[0];
+            assert!(apart + Duration::from_millis(1) >= gap, "{apart:?} apart");
+            assert!(apart < gap + Duration::from_millis(5), "{apart:?} apart");
         }
     }
 
