@@ -49,6 +49,9 @@ pub fn prompt_message(
     message.with_button("Add a note…", Action::Note { prompt: prompt_id })
 }
 
+/// Members prompted per statement group in [`prompt_members`].
+const PROMPT_CHUNK: usize = 1000;
+
 /// Prompts the team's active members who have no prompt in `round` yet (only those whose
 /// time zone is `only_tz`, when given). Each prompt is claimed once by its unique key, so
 /// two schedulers or a restart never double-send. Returns how many were prompted.
@@ -69,50 +72,54 @@ pub async fn prompt_members(
         .map(|m| (text::member_tz(m.tz.as_deref(), team_tz), m))
         .filter(|(tz, _)| only_tz.is_none_or(|only| only == *tz))
         .collect();
-    let ids: Vec<i64> = pending.iter().map(|(_, m)| m.member_id).collect();
-    let claimed = rounds::claim_prompts(
-        conn,
-        round.id,
-        &ids,
-        due.timestamp(),
-        now.timestamp(),
-        remind_at.timestamp(),
-    )
-    .await?;
-    let by_member: std::collections::HashMap<i64, i64> = claimed
-        .iter()
-        .map(|(prompt, member)| (*member, *prompt))
-        .collect();
-    let mut rows = Vec::with_capacity(claimed.len());
-    for (tz, member) in &pending {
-        let Some(prompt_id) = by_member.get(&member.member_id) else {
-            continue;
-        };
-        let message = prompt_message(team, *prompt_id, closes, *tz, false);
-        let to = Destination::Dm {
-            user: member.external_id.clone(),
-        };
-        rows.push((
-            format!("prompt:{prompt_id}"),
-            member.user_id,
-            serde_json::to_string(&to).map_err(anyhow::Error::from)?,
-            serde_json::to_string(&message).map_err(anyhow::Error::from)?,
-        ));
+    let mut prompted = 0u32;
+    // In chunks, so that a big team's rendered prompts never sit in memory all at once.
+    for chunk in pending.chunks(PROMPT_CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|(_, m)| m.member_id).collect();
+        let claimed = rounds::claim_prompts(
+            conn,
+            round.id,
+            &ids,
+            due.timestamp(),
+            now.timestamp(),
+            remind_at.timestamp(),
+        )
+        .await?;
+        let by_member: std::collections::HashMap<i64, i64> = claimed
+            .iter()
+            .map(|(prompt, member)| (*member, *prompt))
+            .collect();
+        let mut rows = Vec::with_capacity(claimed.len());
+        for (tz, member) in chunk {
+            let Some(prompt_id) = by_member.get(&member.member_id) else {
+                continue;
+            };
+            let message = prompt_message(team, *prompt_id, closes, *tz, false);
+            let to = Destination::Dm {
+                user: member.external_id.clone(),
+            };
+            rows.push((
+                format!("prompt:{prompt_id}"),
+                member.user_id,
+                serde_json::to_string(&to).map_err(anyhow::Error::from)?,
+                serde_json::to_string(&message).map_err(anyhow::Error::from)?,
+            ));
+        }
+        let messages: Vec<_> = rows
+            .iter()
+            .map(|(key, user, to, body)| outbox::NewMessage {
+                dedupe_key: key,
+                workspace_id: team.workspace_id,
+                user_id: Some(*user),
+                destination: to,
+                body,
+                now: now.timestamp(),
+                not_before: now.timestamp(),
+            })
+            .collect();
+        outbox::enqueue_many(conn, &messages).await?;
+        prompted += claimed.len() as u32;
     }
-    let messages: Vec<_> = rows
-        .iter()
-        .map(|(key, user, to, body)| outbox::NewMessage {
-            dedupe_key: key,
-            workspace_id: team.workspace_id,
-            user_id: Some(*user),
-            destination: to,
-            body,
-            now: now.timestamp(),
-            not_before: now.timestamp(),
-        })
-        .collect();
-    outbox::enqueue_many(conn, &messages).await?;
-    let prompted = claimed.len() as u32;
     if prompted > 0 {
         rounds::add_prompted(conn, round.id, prompted as i64).await?;
     }

@@ -64,14 +64,41 @@ impl SlackApi {
 
     /// Calls `method` with form fields `params` (JSON values are sent as JSON text).
     pub async fn call(&self, token: &str, method: &str, params: Value) -> Result<Value, ApiError> {
+        self.call_within(token, method, params, None).await
+    }
+
+    /// [`SlackApi::call`], refused at once (as rate limited) when our own limits would hold the
+    /// call longer than `patience`.
+    pub async fn call_within(
+        &self,
+        token: &str,
+        method: &str,
+        params: Value,
+        patience: Option<Duration>,
+    ) -> Result<Value, ApiError> {
         let channel = params
             .get("channel")
             .and_then(Value::as_str)
             .map(str::to_string);
         let scope = scope_of(token);
-        self.limiter
-            .acquire(&scope, method, channel.as_deref())
-            .await;
+        match patience {
+            None => {
+                self.limiter
+                    .acquire(&scope, method, channel.as_deref())
+                    .await
+            }
+            Some(patience) => {
+                let allowed = self
+                    .limiter
+                    .acquire_within(&scope, method, channel.as_deref(), patience)
+                    .await;
+                if !allowed {
+                    return Err(ApiError::RateLimited {
+                        retry_after: patience,
+                    });
+                }
+            }
+        }
         let form = form_fields(params);
         let response = self
             .http
@@ -193,9 +220,16 @@ impl SlackApi {
         .map(drop)
     }
 
-    pub async fn users_info(&self, token: &str, user: &str) -> Result<UserInfo, ApiError> {
+    /// The person's profile; refused at once when our limits would hold the call longer
+    /// than `patience`.
+    pub async fn users_info(
+        &self,
+        token: &str,
+        user: &str,
+        patience: Duration,
+    ) -> Result<UserInfo, ApiError> {
         let body = self
-            .call(token, "users.info", json!({"user": user}))
+            .call_within(token, "users.info", json!({"user": user}), Some(patience))
             .await?;
         let user = &body["user"];
         let name = [

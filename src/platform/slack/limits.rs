@@ -54,8 +54,15 @@ struct Window {
 }
 
 impl Window {
-    /// The earliest slot at or after `now` that keeps at most `limit` slots in any `length`.
-    fn reserve(&mut self, now: Instant, limit: usize, length: Duration) -> Instant {
+    /// Reserves the earliest slot at or after `now` that keeps at most `limit` slots in any
+    /// `length`; reserves nothing and returns `None` if that slot is after `latest`.
+    fn reserve(
+        &mut self,
+        now: Instant,
+        limit: usize,
+        length: Duration,
+        latest: Option<Instant>,
+    ) -> Option<Instant> {
         let gap = length / limit as u32;
         if self
             .slots
@@ -77,11 +84,14 @@ impl Window {
         {
             slot = slot.max(last + gap);
         }
+        if latest.is_some_and(|latest| slot > latest) {
+            return None;
+        }
         self.slots.push_back(slot);
         if self.slots.len() >= limit {
             self.spaced = true;
         }
-        slot
+        Some(slot)
     }
 }
 
@@ -89,7 +99,31 @@ impl Limiter {
     /// Waits until a call of `method` (to `channel`) under `scope` (a workspace token) is
     /// allowed, reserving its slot.
     pub async fn acquire(&self, scope: &str, method: &str, channel: Option<&str>) {
-        let at = self.reserve(scope, method, channel);
+        let at = self.reserve(scope, method, channel, None);
+        self.wait(scope, method, at.unwrap_or_else(Instant::now))
+            .await;
+    }
+
+    /// Like [`Limiter::acquire`] for a call that is only worth making within `patience`:
+    /// false, with nothing reserved, when its slot would come later.
+    pub async fn acquire_within(
+        &self,
+        scope: &str,
+        method: &str,
+        channel: Option<&str>,
+        patience: Duration,
+    ) -> bool {
+        let latest = Instant::now() + patience;
+        match self.reserve(scope, method, channel, Some(latest)) {
+            Some(at) => {
+                self.wait(scope, method, at).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn wait(&self, scope: &str, method: &str, at: Instant) {
         tokio::time::sleep_until(at).await;
         // A 429 that arrived while we waited pushes the call past its Retry-After too.
         while let Some(until) = self
@@ -108,7 +142,13 @@ impl Limiter {
             .copied()
     }
 
-    fn reserve(&self, scope: &str, method: &str, channel: Option<&str>) -> Instant {
+    fn reserve(
+        &self,
+        scope: &str,
+        method: &str,
+        channel: Option<&str>,
+        latest: Option<Instant>,
+    ) -> Option<Instant> {
         let now = Instant::now();
         let earliest = self
             .blocked
@@ -119,7 +159,7 @@ impl Limiter {
             .unwrap_or(now)
             .max(now);
         let (key, limit, length) = match tier(method) {
-            Tier::Free => return earliest,
+            Tier::Free => return Some(earliest),
             Tier::PerMinute(n) => (
                 format!("{scope}/{method}"),
                 ((n as f64 * HEADROOM).floor() as usize).max(1),
@@ -135,7 +175,7 @@ impl Limiter {
         windows
             .entry(key)
             .or_default()
-            .reserve(earliest, limit, length)
+            .reserve(earliest, limit, length, latest)
     }
 
     /// Records a 429: no call of `method` under `scope` before `retry_after` has passed.
@@ -196,6 +236,41 @@ mod tests {
             assert!(apart + Duration::from_millis(1) >= gap, "{apart:?} apart");
             assert!(apart < gap + Duration::from_millis(5), "{apart:?} apart");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_cannot_wait_takes_no_slot_when_the_window_is_full() {
+        let limiter = Limiter::default();
+        for _ in 0..98 {
+            assert!(
+                limiter
+                    .acquire_within("t", "users.info", None, Duration::from_secs(2))
+                    .await
+            );
+        }
+        let start = Instant::now();
+        for _ in 0..1000 {
+            assert!(
+                !limiter
+                    .acquire_within("t", "users.info", None, Duration::from_secs(2))
+                    .await
+            );
+        }
+        assert!(
+            start.elapsed() < Duration::from_millis(10),
+            "refused at once"
+        );
+        // The refusals reserved nothing: once the window has been idle, a whole burst goes.
+        tokio::time::sleep(Duration::from_secs(62)).await;
+        let start = Instant::now();
+        for _ in 0..98 {
+            limiter.acquire("t", "users.info", None).await;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -242,7 +242,10 @@ impl Slack {
                     None => self.settings.bot_token.clone(),
                 };
                 let Some(token) = token else { return };
-                let lookup = self.api.users_info(&token, &event.actor.user_id);
+                // Beyond Slack's limit for users.info the event goes on without the profile
+                // instead of waiting for a slot.
+                let patience = Duration::from_secs(1);
+                let lookup = self.api.users_info(&token, &event.actor.user_id, patience);
                 match tokio::time::timeout(Duration::from_secs(2), lookup).await {
                     Ok(Ok(info)) => {
                         self.profiles
