@@ -63,6 +63,7 @@ enum Verdict<'t> {
 /// click (someone else's prompt, a closed round, a second answer…) is answered with the
 /// reason and changes nothing; a repeat of an event already seen is ignored. An error means
 /// the caller must roll back everything this wrote.
+#[tracing::instrument(skip_all, fields(clicks = clicks.len()))]
 pub(super) async fn record(
     conn: &mut Conn,
     clicks: &[Click<'_>],
