@@ -3,11 +3,13 @@
 //! parsed; bodies over 64 KiB are refused with 413.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -35,8 +37,34 @@ pub fn router(state: HttpState) -> Router {
         .route("/slack/events", post(slack_events))
         .route("/slack/install", get(slack_install))
         .route("/slack/oauth/callback", get(slack_oauth_callback))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_response,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// Counts every answered request by route and status (`/metrics` itself excepted), including
+/// refusals made before a handler runs, such as 413 for a body over the limit.
+async fn count_response(
+    State(state): State<HttpState>,
+    route: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = route.as_str().to_string();
+    let response = next.run(request).await;
+    if route != "/metrics" {
+        state.metrics.count(
+            "peerpulse_http_requests_total",
+            &format!(
+                "route=\"{route}\",status=\"{}\"",
+                response.status().as_u16()
+            ),
+        );
+    }
+    response
 }
 
 async fn healthz(State(state): State<HttpState>) -> StatusCode {
@@ -56,6 +84,28 @@ async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
         ));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// Logs a refused signature: a warning at most once a minute (a wrong `SLACK_SIGNING_SECRET`
+/// shows in the log without letting a flood of forgeries fill it), the rest at debug level.
+fn warn_unsigned(route: &str, error: &verify::SignatureError, now: i64) {
+    static LAST_WARNING: AtomicI64 = AtomicI64::new(i64::MIN);
+    let last = LAST_WARNING.load(Ordering::Relaxed);
+    if now.saturating_sub(last) >= 60
+        && LAST_WARNING
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::warn!(
+            route,
+            %error,
+            "refused a request that is not signed with SLACK_SIGNING_SECRET; if Slack's own \
+             requests are refused, check that secret (further refusals this minute are logged \
+             at debug level)"
+        );
+    } else {
+        tracing::debug!(route, %error, "refused an unsigned or badly signed request");
+    }
 }
 
 /// The Slack runtime, if Slack's HTTP side is configured, and whether the request is signed.
@@ -86,17 +136,10 @@ fn verified(
                 "peerpulse_http_unauthorized_total",
                 &format!("route=\"{route}\""),
             );
-            tracing::debug!(route, %error, "refused an unsigned or badly signed request");
+            warn_unsigned(route, &error, now);
             Err(StatusCode::UNAUTHORIZED)
         }
     }
-}
-
-fn done(state: &HttpState, route: &str, status: StatusCode) {
-    state.metrics.count(
-        "peerpulse_http_requests_total",
-        &format!("route=\"{route}\",status=\"{}\"", status.as_u16()),
-    );
 }
 
 async fn slack_commands(
@@ -113,12 +156,9 @@ async fn slack_commands(
         return StatusCode::BAD_REQUEST.into_response();
     };
     if fields.get("ssl_check").and_then(Value::as_str) == Some("1") {
-        done(&state, route, StatusCode::OK);
         return StatusCode::OK.into_response();
     }
-    let status = outcome(slack.on_command(&fields).await);
-    done(&state, route, status);
-    status.into_response()
+    outcome(slack.on_command(&fields).await).into_response()
 }
 
 async fn slack_interactions(
@@ -137,9 +177,7 @@ async fn slack_interactions(
     let Some(payload) = payload else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let status = outcome(slack.on_interaction(&payload).await);
-    done(&state, route, status);
-    status.into_response()
+    outcome(slack.on_interaction(&payload).await).into_response()
 }
 
 async fn slack_events(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -160,7 +198,6 @@ async fn slack_events(State(state): State<HttpState>, headers: HeaderMap, body: 
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     };
-    done(&state, route, response.status());
     response
 }
 

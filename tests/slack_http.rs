@@ -471,6 +471,9 @@ async fn healthz_answers_and_metrics_count_the_requests_in_prometheus_text() {
     bot.command("U2", "bob", CHANNEL, "platform", "help").await;
     let (status, _) = send(&bot, "/slack/commands", b"text=help", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let oversized = vec![b'a'; 65 * 1024];
+    let (status, _) = send(&bot, "/slack/commands", &oversized, &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let response = get("/metrics").await.expect("metrics");
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers()["content-type"]
@@ -489,6 +492,8 @@ async fn healthz_answers_and_metrics_count_the_requests_in_prometheus_text() {
     let expected = [
         "# TYPE peerpulse_http_requests_total counter",
         "peerpulse_http_requests_total{route=\"/slack/commands\",status=\"200\"} 2",
+        "peerpulse_http_requests_total{route=\"/slack/commands\",status=\"401\"} 1",
+        "peerpulse_http_requests_total{route=\"/slack/commands\",status=\"413\"} 1",
         "peerpulse_http_unauthorized_total{route=\"/slack/commands\"} 1",
         "# TYPE peerpulse_outbox_pending gauge",
         "# TYPE peerpulse_outbox_failed gauge",
