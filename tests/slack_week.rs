@@ -242,3 +242,102 @@ async fn socket_mode_reconnects_after_a_disconnect_message_and_after_a_dropped_c
     }
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_members_clicking_at_the_same_moment_each_record_one_answer_once() {
+    const N: usize = 30;
+    let fake = FakeSlack::start().await;
+    let people: Vec<(String, String)> = (1..=N)
+        .map(|i| (format!("U{i:03}"), format!("member{i}")))
+        .collect();
+    for (i, (id, name)) in people.iter().enumerate() {
+        fake.add_user(id, name, "Europe/Berlin", i == 0);
+    }
+    let mut bot = bot::spawn(&fake, Transport::Http).await;
+    let (admin, admin_name) = &people[0];
+    bot.command(
+        admin,
+        admin_name,
+        CHANNEL,
+        "platform",
+        "setup tz=Europe/Berlin",
+    )
+    .await;
+    for (id, name) in &people[1..] {
+        bot.command(id, name, CHANNEL, "platform", "join").await;
+    }
+    bot.command(admin, admin_name, CHANNEL, "platform", "start")
+        .await;
+    let dm = |id: &str| fake.dm_channel(id);
+    bot.until("a prompt for everyone", || {
+        people.iter().all(|(id, _)| {
+            fake.posted()
+                .iter()
+                .any(|p| p.channel == dm(id) && p.text.contains("Weekly check-in"))
+        })
+    })
+    .await;
+    let prompts: Vec<_> = people
+        .iter()
+        .map(|(id, _)| {
+            fake.posted()
+                .into_iter()
+                .find(|p| p.channel == dm(id) && p.text.contains("Weekly check-in"))
+                .expect("prompt")
+        })
+        .collect();
+
+    // Everyone clicks at once, and Slack delivers the first five clicks twice.
+    let clicks = people
+        .iter()
+        .zip(&prompts)
+        .enumerate()
+        .map(|(i, ((id, _), prompt))| {
+            let button = prompt
+                .buttons()
+                .into_iter()
+                .find(|b| b.text.starts_with(&format!("{} ", i % 4 + 1)))
+                .expect("load button");
+            let payload = fake.click_payload(prompt, &button.action_id, id, fake_slack::TEAM_ID);
+            let bot = &bot;
+            async move {
+                let twice = if i < 5 { 2 } else { 1 };
+                futures_util::future::join_all((0..twice).map(|_| bot.interact(&payload))).await;
+            }
+        });
+    futures_util::future::join_all(clicks).await;
+
+    let db = sqlx::SqlitePool::connect(&bot.db_url)
+        .await
+        .expect("database");
+    let answers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers")
+        .fetch_one(&db)
+        .await
+        .expect("answers");
+    assert_eq!(answers, N as i64, "one answer per member");
+    bot.until("a thanks and a replaced prompt for everyone", || {
+        let posted = fake.posted();
+        people.iter().all(|(id, _)| {
+            posted
+                .iter()
+                .filter(|p| {
+                    p.method == "chat.postEphemeral"
+                        && p.user.as_deref() == Some(id.as_str())
+                        && p.text.contains("your check-in for #platform is in")
+                })
+                .count()
+                == 1
+        }) && fake.calls_to("chat.update").len() >= N
+    })
+    .await;
+    let updates = fake.calls_to("chat.update");
+    assert_eq!(updates.len(), N, "each prompt replaced once: {updates:#?}");
+    assert!(
+        fake.posted()
+            .iter()
+            .all(|p| !p.text.contains("already checked in")),
+        "a repeated delivery is not a second answer"
+    );
+    assert_eq!(fake.spec_violations(), Vec::<String>::new());
+    bot.stop().await;
+}
