@@ -189,7 +189,7 @@ async fn slack_events(State(state): State<HttpState>, headers: HeaderMap, body: 
     let Ok(event) = serde_json::from_slice::<Value>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let response = match slack.on_event(&event).await {
+    match slack.on_event(&event).await {
         Ok(Ok(Some(challenge))) => axum::Json(json!({ "challenge": challenge })).into_response(),
         Ok(Ok(None)) => StatusCode::OK.into_response(),
         Ok(Err(_)) => StatusCode::BAD_REQUEST.into_response(),
@@ -197,8 +197,7 @@ async fn slack_events(State(state): State<HttpState>, headers: HeaderMap, body: 
             tracing::error!(error = format!("{error:#}"), "Slack event failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
-    };
-    response
+    }
 }
 
 /// 200 once the event is stored (its replies are in the outbox); 400 for a malformed payload.
