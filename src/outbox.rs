@@ -23,6 +23,8 @@ pub struct DeliveryReport {
     pub sent: u32,
     pub retried: u32,
     pub failed: u32,
+    /// Put off, unattempted, until the platform's rate limits have room.
+    pub held: u32,
 }
 
 /// Delivers every message due now, batch by batch, until none is left.
@@ -63,6 +65,7 @@ pub async fn deliver_due<C: Chat>(app: &App, chat: &C) -> anyhow::Result<Deliver
             report.sent += part.sent;
             report.retried += part.retried;
             report.failed += part.failed;
+            report.held += part.held;
         }
     }
 }
@@ -130,6 +133,11 @@ async fn deliver_one<C: Chat>(
             .await
             .map_err(crate::app::Failure::into_error)?;
             report.failed += 1;
+        }
+        Err(ChatError::Held { wait }) => {
+            let at = now + (wait.as_millis() as i64 + 999).div_euclid(1000).max(1);
+            outbox::defer(&mut conn, row.id, at).await?;
+            report.held += 1;
         }
         Err(ChatError::Rejected(reason)) => {
             tracing::warn!(outbox_id = row.id, %reason, "message rejected by the platform");

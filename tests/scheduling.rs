@@ -269,6 +269,53 @@ async fn a_failed_delivery_is_retried_after_the_backoff_and_still_gives_one_prom
     );
 }
 
+#[tokio::test]
+async fn a_message_held_by_rate_limits_waits_without_using_up_its_attempts() {
+    let ws = team("2026-11-29T12:00", "", &["bob", "carol"]).await;
+    let (app, clock) = ws.second_process(at("2026-11-30T10:00")).await;
+    assert_eq!(scheduler::tick(&app).await.expect("tick").prompted, 3);
+
+    // Held far more often than `delivery.max_attempts` would allow failures.
+    let holds = 3 * (app.config.delivery.max_attempts as u32 + 2);
+    let chat = RecordingChat::holding(holds);
+    let report = outbox::deliver_due(&app, &chat).await.expect("delivery");
+    assert_eq!((report.sent, report.held, report.failed), (0, 3, 0));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND sent_at IS NULL"
+        )
+        .await,
+        0,
+        "a held message was not attempted"
+    );
+    // Nothing comes back before the wait the limits asked for.
+    clock.advance(TimeDelta::seconds(60));
+    let report = outbox::deliver_due(&app, &chat).await.expect("delivery");
+    assert_eq!((report.sent, report.held), (0, 0));
+
+    let mut rounds = 0;
+    while chat.prompts_per_user().len() < 3 {
+        rounds += 1;
+        assert!(rounds < 100, "the prompts never went out");
+        clock.advance(TimeDelta::seconds(91));
+        let report = outbox::deliver_due(&app, &chat).await.expect("delivery");
+        assert_eq!(report.failed, 0);
+    }
+    assert_eq!(
+        chat.prompts_per_user(),
+        counts(&[("alice", 1), ("bob", 1), ("carol", 1)])
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL"
+        )
+        .await,
+        0
+    );
+}
+
 /// A platform that never answers: the process is killed while it waits.
 struct StuckChat;
 

@@ -217,3 +217,69 @@ async fn when_the_summary_channel_is_gone_the_admin_is_told_how_to_fix_it() {
     }
     assert_eq!(fake.spec_violations(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_retry_after_for_one_method_does_not_hold_up_other_messages() {
+    let fake = FakeSlack::start().await;
+    let bot = team(&fake).await;
+    bot.command("U1", "alice", CHANNEL, "platform", "start")
+        .await;
+    eventually("six prompts", 20, || {
+        PEOPLE.iter().all(|(id, _)| !prompts(&fake, id).is_empty())
+    })
+    .await;
+
+    // Slack answers the first call after alice's click with a two-minute Retry-After.
+    let before = fake.calls().len();
+    fake.rate_limit_first(1, 120);
+    let click = |id: &'static str| {
+        let bot = &bot;
+        let prompt = prompts(&fake, id).pop().expect("prompt");
+        async move { bot.click(&prompt, "3 ", id).await }
+    };
+    click("U1").await;
+    eventually("the 429", 10, || {
+        fake.calls().iter().skip(before).any(|c| c.status == 429)
+    })
+    .await;
+    let refused = fake
+        .calls()
+        .into_iter()
+        .skip(before)
+        .find(|c| c.status == 429)
+        .expect("429");
+    let limited = refused.method.clone();
+    // The others click now: their calls of that method must wait.
+    for (id, _) in &PEOPLE[1..] {
+        click(id).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // The summary is not stuck behind the calls that must wait.
+    bot.command("U1", "alice", CHANNEL, "platform", "close")
+        .await;
+    eventually("the summary, long before the Retry-After ends", 15, || {
+        fake.posted()
+            .iter()
+            .any(|p| p.channel == CHANNEL && p.text.contains("Weekly pulse"))
+    })
+    .await;
+    let too_soon: Vec<Call> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == limited && c.at > refused.at + IN_FLIGHT)
+        .collect();
+    assert!(
+        too_soon.is_empty(),
+        "{limited} was called again before its Retry-After: {too_soon:#?}"
+    );
+    // The held messages wait in the outbox with no attempt counted.
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND attempts = 0",
+    )
+    .fetch_one(&bot.app().db)
+    .await
+    .expect("count");
+    assert!(held >= 1, "the other {limited} calls are held, unattempted");
+    assert_eq!(fake.spec_violations(), Vec::<String>::new());
+}

@@ -33,6 +33,10 @@ pub enum ChatError {
         reason: String,
         retry_after: Option<Duration>,
     },
+    /// Not attempted: our own rate limits hold it for `wait`. Not a failed attempt; it goes
+    /// back to the outbox until then.
+    #[error("held by rate limits for {wait:?}")]
+    Held { wait: Duration },
     /// Will never succeed.
     #[error("rejected: {0}")]
     Rejected(String),

@@ -120,6 +120,16 @@ pub async fn delete(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Puts a leased message off until `at` without counting an attempt (nothing was sent).
+pub async fn defer(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn mark_retry(conn: &mut Conn, id: i64, at: i64, error: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, attempts = attempts + 1,

@@ -117,12 +117,21 @@ pub fn to(lines: &[String], name: &str) -> Vec<String> {
 pub struct RecordingChat {
     pub sent: Arc<Mutex<Vec<(Destination, Message)>>>,
     pub fail_first: Arc<Mutex<u32>>,
+    /// Sends still to be held by (pretend) rate limits, each for 90 s.
+    pub hold_first: Arc<Mutex<u32>>,
 }
 
 impl RecordingChat {
     pub fn failing(n: u32) -> Self {
         let chat = RecordingChat::default();
         *chat.fail_first.lock().unwrap() = n;
+        chat
+    }
+
+    /// Holds the first `n` sends as a platform's rate limits would, each for 90 s.
+    pub fn holding(n: u32) -> Self {
+        let chat = RecordingChat::default();
+        *chat.hold_first.lock().unwrap() = n;
         chat
     }
 
@@ -151,6 +160,15 @@ impl Chat for RecordingChat {
         to: &Destination,
         message: &Message,
     ) -> Result<(), ChatError> {
+        {
+            let mut left = self.hold_first.lock().unwrap();
+            if *left > 0 {
+                *left -= 1;
+                return Err(ChatError::Held {
+                    wait: std::time::Duration::from_secs(90),
+                });
+            }
+        }
         {
             let mut left = self.fail_first.lock().unwrap();
             if *left > 0 {

@@ -13,12 +13,21 @@ pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 pub enum ApiError {
     #[error("rate limited for {retry_after:?}")]
     RateLimited { retry_after: Duration },
+    /// Not sent: our own rate limits would hold the call longer than its patience. Nothing
+    /// was attempted; ask again after `wait`.
+    #[error("held by our rate limits for {wait:?}")]
+    Held { wait: Duration },
     /// `ok: false` with Slack's error code.
     #[error("slack error: {0}")]
     Slack(String),
     #[error("transport: {0}")]
     Transport(String),
 }
+
+/// How long a message's call may wait for its slot under our rate limits. Beyond that it is
+/// not sent now but put off ([`ApiError::Held`]), so that a long queue for one method never
+/// holds the delivery of others, and no call outwaits its outbox lease.
+pub const DELIVERY_PATIENCE: Duration = Duration::from_secs(20);
 
 /// A person as `users.info` describes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,15 +97,10 @@ impl SlackApi {
                     .await
             }
             Some(patience) => {
-                let allowed = self
-                    .limiter
+                self.limiter
                     .acquire_within(&scope, method, channel.as_deref(), patience)
-                    .await;
-                if !allowed {
-                    return Err(ApiError::RateLimited {
-                        retry_after: patience,
-                    });
-                }
+                    .await
+                    .map_err(|wait| ApiError::Held { wait })?;
             }
         }
         let form = form_fields(params);
@@ -141,7 +145,12 @@ impl SlackApi {
     /// Opens (or finds) the DM channel with a person.
     pub async fn conversations_open(&self, token: &str, user: &str) -> Result<String, ApiError> {
         let body = self
-            .call(token, "conversations.open", json!({"users": user}))
+            .call_within(
+                token,
+                "conversations.open",
+                json!({"users": user}),
+                Some(DELIVERY_PATIENCE),
+            )
             .await?;
         body.pointer("/channel/id")
             .and_then(Value::as_str)
@@ -158,10 +167,11 @@ impl SlackApi {
         blocks: &Value,
     ) -> Result<String, ApiError> {
         let body = self
-            .call(
+            .call_within(
                 token,
                 "chat.postMessage",
                 json!({"channel": channel, "text": text, "blocks": blocks}),
+                Some(DELIVERY_PATIENCE),
             )
             .await?;
         Ok(body
@@ -179,10 +189,11 @@ impl SlackApi {
         text: &str,
         blocks: &Value,
     ) -> Result<(), ApiError> {
-        self.call(
+        self.call_within(
             token,
             "chat.postEphemeral",
             json!({"channel": channel, "user": user, "text": text, "blocks": blocks}),
+            Some(DELIVERY_PATIENCE),
         )
         .await
         .map(drop)
@@ -196,10 +207,11 @@ impl SlackApi {
         text: &str,
         blocks: &Value,
     ) -> Result<(), ApiError> {
-        self.call(
+        self.call_within(
             token,
             "chat.update",
             json!({"channel": channel, "ts": ts, "text": text, "blocks": blocks}),
+            Some(DELIVERY_PATIENCE),
         )
         .await
         .map(drop)

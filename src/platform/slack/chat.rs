@@ -176,6 +176,7 @@ fn retry(error: sqlx::Error) -> ChatError {
 /// is unusable, the workspace's token is dead, or give up.
 pub fn map_error(error: ApiError, user: Option<&str>, channel: Option<&str>) -> ChatError {
     match error {
+        ApiError::Held { wait } => ChatError::Held { wait },
         ApiError::RateLimited { retry_after } => ChatError::Retry {
             reason: "rate limited".into(),
             retry_after: Some(retry_after),

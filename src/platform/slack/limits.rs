@@ -51,18 +51,23 @@ struct Window {
     /// waiting calls would reach Slack in a different order than the burst did, and some
     /// would land inside its window and be refused.
     spaced: bool,
+    /// When the last call turned away (see [`Window::reserve`]) was told to come back. The
+    /// next one turned away comes back one gap later, so that calls put off together return
+    /// at the rate the window can take them, not all at once.
+    put_off: Option<Instant>,
 }
 
 impl Window {
     /// Reserves the earliest slot at or after `now` that keeps at most `limit` slots in any
-    /// `length`; reserves nothing and returns `None` if that slot is after `latest`.
+    /// `length`. If that slot is after `latest`, reserves nothing and says when to come back
+    /// instead: no earlier than that slot, and one gap after the call turned away before.
     fn reserve(
         &mut self,
         now: Instant,
         limit: usize,
         length: Duration,
         latest: Option<Instant>,
-    ) -> Option<Instant> {
+    ) -> Result<Instant, Instant> {
         let gap = length / limit as u32;
         if self
             .slots
@@ -85,13 +90,18 @@ impl Window {
             slot = slot.max(last + gap);
         }
         if latest.is_some_and(|latest| slot > latest) {
-            return None;
+            let back = self
+                .put_off
+                .filter(|at| *at > now)
+                .map_or(slot, |at| (at + gap).max(slot));
+            self.put_off = Some(back);
+            return Err(back);
         }
         self.slots.push_back(slot);
         if self.slots.len() >= limit {
             self.spaced = true;
         }
-        Some(slot)
+        Ok(slot)
     }
 }
 
@@ -99,27 +109,30 @@ impl Limiter {
     /// Waits until a call of `method` (to `channel`) under `scope` (a workspace token) is
     /// allowed, reserving its slot.
     pub async fn acquire(&self, scope: &str, method: &str, channel: Option<&str>) {
-        let at = self.reserve(scope, method, channel, None);
-        self.wait(scope, method, at.unwrap_or_else(Instant::now))
-            .await;
+        let at = match self.reserve(scope, method, channel, None) {
+            Ok(at) | Err(at) => at,
+        };
+        self.wait(scope, method, at).await;
     }
 
-    /// Like [`Limiter::acquire`] for a call that is only worth making within `patience`:
-    /// false, with nothing reserved, when its slot would come later.
+    /// Like [`Limiter::acquire`] for a call that is only worth making within `patience`.
+    /// When its slot would come later, reserves nothing and returns how long to wait before
+    /// asking again; calls turned away together are told to come back one by one, at the
+    /// rate the limit allows.
     pub async fn acquire_within(
         &self,
         scope: &str,
         method: &str,
         channel: Option<&str>,
         patience: Duration,
-    ) -> bool {
-        let latest = Instant::now() + patience;
-        match self.reserve(scope, method, channel, Some(latest)) {
-            Some(at) => {
+    ) -> Result<(), Duration> {
+        let now = Instant::now();
+        match self.reserve(scope, method, channel, Some(now + patience)) {
+            Ok(at) => {
                 self.wait(scope, method, at).await;
-                true
+                Ok(())
             }
-            None => false,
+            Err(back) => Err(back.saturating_duration_since(now)),
         }
     }
 
@@ -148,7 +161,7 @@ impl Limiter {
         method: &str,
         channel: Option<&str>,
         latest: Option<Instant>,
-    ) -> Option<Instant> {
+    ) -> Result<Instant, Instant> {
         let now = Instant::now();
         let earliest = self
             .blocked
@@ -159,7 +172,8 @@ impl Limiter {
             .unwrap_or(now)
             .max(now);
         let (key, limit, length) = match tier(method) {
-            Tier::Free => return Some(earliest),
+            Tier::Free if latest.is_some_and(|latest| earliest > latest) => return Err(earliest),
+            Tier::Free => return Ok(earliest),
             Tier::PerMinute(n) => (
                 format!("{scope}/{method}"),
                 ((n as f64 * HEADROOM).floor() as usize).max(1),
@@ -242,19 +256,17 @@ mod tests {
     async fn a_call_that_cannot_wait_takes_no_slot_when_the_window_is_full() {
         let limiter = Limiter::default();
         for _ in 0..98 {
-            assert!(
-                limiter
-                    .acquire_within("t", "users.info", None, Duration::from_secs(2))
-                    .await
-            );
+            let admitted = limiter
+                .acquire_within("t", "users.info", None, Duration::from_secs(2))
+                .await;
+            assert_eq!(admitted, Ok(()));
         }
         let start = Instant::now();
         for _ in 0..1000 {
-            assert!(
-                !limiter
-                    .acquire_within("t", "users.info", None, Duration::from_secs(2))
-                    .await
-            );
+            let admitted = limiter
+                .acquire_within("t", "users.info", None, Duration::from_secs(2))
+                .await;
+            assert!(admitted.is_err());
         }
         assert!(
             start.elapsed() < Duration::from_millis(10),
@@ -270,6 +282,36 @@ mod tests {
             start.elapsed() < Duration::from_secs(1),
             "{:?}",
             start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_turned_away_together_are_told_to_come_back_one_gap_apart() {
+        let limiter = Limiter::default();
+        for _ in 0..49 {
+            limiter.acquire("t", "chat.update", None).await;
+        }
+        let patience = Duration::from_secs(5);
+        let mut waits = Vec::new();
+        for _ in 0..100 {
+            let wait = limiter
+                .acquire_within("t", "chat.update", None, patience)
+                .await
+                .expect_err("the window is full for a minute");
+            waits.push(wait);
+        }
+        let gap = Duration::from_secs(60) / 49;
+        assert!(waits[0] >= Duration::from_secs(59), "{:?}", waits[0]);
+        for pair in waits.windows(2) {
+            assert_eq!(pair[1] - pair[0], gap);
+        }
+        // Coming back when told, each finds its slot within its patience.
+        tokio::time::sleep(waits[0]).await;
+        assert_eq!(
+            limiter
+                .acquire_within("t", "chat.update", None, patience)
+                .await,
+            Ok(())
         );
     }
 
