@@ -49,33 +49,51 @@ pub async fn deliver_due<C: Chat>(app: &App, chat: &C) -> anyhow::Result<Deliver
                 None => queues.push((row.destination.clone(), vec![row])),
             }
         }
-        let results: Vec<anyhow::Result<DeliveryReport>> = futures_util::stream::iter(queues)
-            .map(|(_, queue)| async move {
-                let mut report = DeliveryReport::default();
-                for row in queue {
-                    deliver_one(app, chat, row, &mut report).await?;
-                }
-                Ok(report)
-            })
-            .buffer_unordered(chat.parallelism().max(1))
-            .collect()
-            .await;
+        let results: Vec<anyhow::Result<(DeliveryReport, Vec<PutOff>)>> =
+            futures_util::stream::iter(queues)
+                .map(|(_, queue)| async move {
+                    let mut report = DeliveryReport::default();
+                    let mut held = Vec::new();
+                    for row in queue {
+                        if let Some(put_off) = deliver_one(app, chat, row, &mut report).await? {
+                            held.push(put_off);
+                        }
+                    }
+                    Ok((report, held))
+                })
+                .buffer_unordered(chat.parallelism().max(1))
+                .collect()
+                .await;
+        let mut held = Vec::new();
         for result in results {
-            let part = result?;
+            let (part, mut put_off) = result?;
             report.sent += part.sent;
             report.retried += part.retried;
             report.failed += part.failed;
             report.held += part.held;
+            held.append(&mut put_off);
+        }
+        // Messages put off by rate limits are written back together: under a burst most of a
+        // batch may be put off, and one write per row would compete with inbound events.
+        if !held.is_empty() {
+            let mut tx = store::begin(&app.db).await?;
+            outbox::defer_many(&mut tx, &held).await?;
+            tx.commit().await?;
         }
     }
 }
 
+/// A row put off by rate limits: its id and when it is due again (epoch seconds).
+type PutOff = (i64, i64);
+
+/// Delivers one leased row and records the outcome, except for a row put off by rate limits:
+/// that one is returned for the caller to write back.
 async fn deliver_one<C: Chat>(
     app: &App,
     chat: &C,
     row: outbox::Pending,
     report: &mut DeliveryReport,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<PutOff>> {
     let parsed = serde_json::from_str::<Destination>(&row.destination)
         .ok()
         .zip(
@@ -94,10 +112,15 @@ async fn deliver_one<C: Chat>(
         )
         .await?;
         report.failed += 1;
-        return Ok(());
+        return Ok(None);
     };
     let result = chat.send(row.workspace_id, &to, &message).await;
     let now = epoch(app.now());
+    if let Err(ChatError::Held { wait }) = result {
+        report.held += 1;
+        let at = now + (wait.as_millis() as i64 + 999).div_euclid(1000).max(1);
+        return Ok(Some((row.id, at)));
+    }
     let mut conn = app.db.acquire().await?;
     match result {
         Ok(()) => {
@@ -134,10 +157,8 @@ async fn deliver_one<C: Chat>(
             .map_err(crate::app::Failure::into_error)?;
             report.failed += 1;
         }
-        Err(ChatError::Held { wait }) => {
-            let at = now + (wait.as_millis() as i64 + 999).div_euclid(1000).max(1);
-            outbox::defer(&mut conn, row.id, at).await?;
-            report.held += 1;
+        Err(ChatError::Held { .. }) => {
+            // Handled before the connection was taken; written back by the caller.
         }
         Err(ChatError::Rejected(reason)) => {
             tracing::warn!(outbox_id = row.id, %reason, "message rejected by the platform");
@@ -162,7 +183,7 @@ async fn deliver_one<C: Chat>(
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// `Retry-After` plus up to a second of jitter when the platform gave one; otherwise

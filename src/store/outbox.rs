@@ -120,13 +120,27 @@ pub async fn delete(conn: &mut Conn, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Puts a leased message off until `at` without counting an attempt (nothing was sent).
-pub async fn defer(conn: &mut Conn, id: i64, at: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL WHERE id = $2")
-        .bind(at)
-        .bind(id)
-        .execute(conn)
-        .await?;
+/// Puts leased messages off, each until its time (`(id, at)`), without counting an attempt
+/// (nothing was sent).
+pub async fn defer_many(conn: &mut Conn, rows: &[(i64, i64)]) -> sqlx::Result<()> {
+    for chunk in rows.chunks(super::BATCH_ROWS) {
+        let mut update =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE outbox SET next_attempt_at = CASE id");
+        for (id, at) in chunk {
+            update
+                .push(" WHEN ")
+                .push_bind(*id)
+                .push(" THEN ")
+                .push_bind(*at);
+        }
+        update.push(" END, claimed_until = NULL WHERE id IN (");
+        let mut ids = update.separated(", ");
+        for (id, _) in chunk {
+            ids.push_bind(*id);
+        }
+        update.push(")");
+        update.build().persistent(false).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
