@@ -53,9 +53,16 @@ pub async fn deliver_due<C: Chat>(app: &App, chat: &C) -> anyhow::Result<Deliver
             futures_util::stream::iter(queues)
                 .map(|(_, queue)| async move {
                     let mut report = DeliveryReport::default();
-                    let mut held = Vec::new();
+                    let mut held: Vec<PutOff> = Vec::new();
                     for row in queue {
-                        if let Some(put_off) = deliver_one(app, chat, row, &mut report).await? {
+                        // Behind a message put off, the rest of its conversation waits too,
+                        // so that it keeps its order.
+                        if let Some(&(_, at)) = held.first() {
+                            report.held += 1;
+                            held.push((row.id, at));
+                        } else if let Some(put_off) =
+                            deliver_one(app, chat, row, &mut report).await?
+                        {
                             held.push(put_off);
                         }
                     }

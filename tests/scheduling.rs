@@ -316,6 +316,51 @@ async fn a_message_held_by_rate_limits_waits_without_using_up_its_attempts() {
     );
 }
 
+#[tokio::test]
+async fn behind_a_held_message_the_rest_of_its_conversation_waits_and_keeps_its_order() {
+    let ws = team("2026-11-29T12:00", "", &["bob"]).await;
+    let (app, clock) = ws.second_process(at("2026-11-29T13:00")).await;
+    let workspace: i64 = count(&app, "SELECT MIN(id) FROM workspaces").await;
+    let to = serde_json::to_string(&Destination::Channel {
+        channel: "#team".into(),
+    })
+    .expect("destination");
+    let now = app.now().timestamp();
+    let mut conn = app.db.acquire().await.expect("connection");
+    for n in 1..=3 {
+        let body = serde_json::to_string(&Message::text(format!("post {n}"))).expect("body");
+        let queued = peerpulse::store::outbox::enqueue(
+            &mut conn,
+            &peerpulse::store::outbox::NewMessage {
+                dedupe_key: &format!("order-{n}"),
+                workspace_id: workspace,
+                user_id: None,
+                destination: &to,
+                body: &body,
+                now,
+                not_before: now,
+            },
+        )
+        .await
+        .expect("enqueue");
+        assert!(queued);
+    }
+    drop(conn);
+
+    let chat = RecordingChat::holding(1);
+    let report = outbox::deliver_due(&app, &chat).await.expect("delivery");
+    assert_eq!(
+        (report.sent, report.held),
+        (0, 3),
+        "the first is held, the rest wait"
+    );
+    clock.advance(TimeDelta::seconds(91));
+    let report = outbox::deliver_due(&app, &chat).await.expect("delivery");
+    assert_eq!(report.sent, 3);
+    let texts: Vec<String> = chat.sent().into_iter().map(|(_, m)| m.text).collect();
+    assert_eq!(texts, ["post 1", "post 2", "post 3"]);
+}
+
 /// A platform that never answers: the process is killed while it waits.
 struct StuckChat;
 
