@@ -283,3 +283,33 @@ async fn a_long_retry_after_for_one_method_does_not_hold_up_other_messages() {
     assert!(held >= 1, "the other {limited} calls are held, unattempted");
     assert_eq!(fake.spec_violations(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_with_a_picture_is_posted_as_an_image_block_slack_accepts() {
+    use peerpulse::domain::message::{Image, Message};
+    use peerpulse::platform::slack::{api::SlackApi, blocks};
+
+    let fake = FakeSlack::start().await;
+    let api = SlackApi::new(&fake.api_url());
+    for source in ["https://pulse.example.com/charts/7.png", "F0123456789"] {
+        let message = Message {
+            image: Some(Image {
+                title: "Load over 6 weeks".into(),
+                alt_text: "Mean load rose from 2.5 to 3.1 over six weeks".into(),
+                source: source.into(),
+            }),
+            ..Message::text("Weekly pulse for #platform")
+        };
+        let (text, blocks) = blocks::render(&message);
+        api.post_message(fake_slack::BOT_TOKEN, CHANNEL, &text, &blocks)
+            .await
+            .expect("posted");
+    }
+    let images: Vec<Posted> = fake
+        .posted()
+        .into_iter()
+        .filter(|p| p.blocks.to_string().contains("\"type\":\"image\""))
+        .collect();
+    assert_eq!(images.len(), 2, "{:#?}", fake.posted());
+    assert_eq!(fake.spec_violations(), Vec::<String>::new());
+}

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::message::{ButtonStyle, Message};
+use crate::domain::message::{ButtonStyle, Image, Message};
 
 /// Slack's limit on a section's text.
 const SECTION_LIMIT: usize = 3000;
@@ -28,10 +28,7 @@ pub fn render(message: &Message) -> (String, Value) {
         }
     }
     if let Some(image) = &message.image {
-        blocks.push(json!({
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": escape(&image.alt_text)}]
-        }));
+        blocks.push(image_block(image));
     }
     if !message.buttons.is_empty() {
         let elements: Vec<Value> = message
@@ -56,6 +53,38 @@ pub fn render(message: &Message) -> (String, Value) {
         blocks.push(json!({"type": "actions", "block_id": "peerpulse", "elements": elements}));
     }
     (truncate(&escape(&message.text), 4000), Value::Array(blocks))
+}
+
+/// An image block when Slack can reach the picture (a public URL, or a file uploaded to
+/// Slack, by id); otherwise its description, as context.
+fn image_block(image: &Image) -> Value {
+    let source = image.source.as_str();
+    let from = if source.starts_with("https://") || source.starts_with("http://") {
+        ("image_url", json!(source))
+    } else if is_file_id(source) {
+        ("slack_file", json!({ "id": source }))
+    } else {
+        return json!({
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": escape(&image.alt_text)}]
+        });
+    };
+    let mut block = json!({
+        "type": "image",
+        "alt_text": truncate(&image.alt_text, 1000),
+        "title": {"type": "plain_text", "text": truncate(&image.title, 1000)},
+    });
+    block[from.0] = from.1;
+    block
+}
+
+/// A Slack file id, such as `F0123456789`.
+fn is_file_id(source: &str) -> bool {
+    source.len() >= 9
+        && source.starts_with('F')
+        && source
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -103,6 +132,35 @@ mod tests {
         assert_eq!(blocks[1]["type"], "context");
         assert_eq!(blocks[2]["elements"][0]["action_id"], "answer:7:3");
         assert_eq!(blocks[2]["elements"][0]["text"]["text"], "3 Full");
+    }
+
+    #[test]
+    fn an_image_slack_can_reach_is_an_image_block_and_any_other_its_description() {
+        let with = |source: &str| Message {
+            image: Some(Image {
+                title: "Load over 6 weeks".into(),
+                alt_text: "Mean load rose from 2.5 to 3.1".into(),
+                source: source.into(),
+            }),
+            ..Message::text("Weekly pulse")
+        };
+        let (_, blocks) = render(&with("https://pulse.example.com/charts/7.png"));
+        assert_eq!(blocks[1]["type"], "image");
+        assert_eq!(
+            blocks[1]["image_url"],
+            "https://pulse.example.com/charts/7.png"
+        );
+        assert_eq!(blocks[1]["alt_text"], "Mean load rose from 2.5 to 3.1");
+        assert_eq!(blocks[1]["title"]["text"], "Load over 6 weeks");
+        let (_, blocks) = render(&with("F0123456789"));
+        assert_eq!(blocks[1]["type"], "image");
+        assert_eq!(blocks[1]["slack_file"]["id"], "F0123456789");
+        let (_, blocks) = render(&with("summary:7"));
+        assert_eq!(blocks[1]["type"], "context");
+        assert_eq!(
+            blocks[1]["elements"][0]["text"],
+            "Mean load rose from 2.5 to 3.1"
+        );
     }
 
     #[test]
