@@ -175,6 +175,9 @@ async fn chat(
             break;
         }
     }
+    // Closing the last connection folds SQLite's write-ahead log into the database file, so
+    // the file alone holds everything once the workspace is left.
+    session.app().db.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -71,7 +71,9 @@ async fn prompt_due_members(app: &App, now: DateTime<Utc>) -> anyhow::Result<u32
         zones.dedup();
         for tz in zones {
             let slot = schedule.checkin.latest_at_or_before(tz, now);
-            if now - slot > grace {
+            // A slot missed while the bot was down gets its catch-up; one that passed before
+            // the team was set up does not (its first check-in is the next slot).
+            if now - slot > grace || slot.timestamp() < team.created_at {
                 continue;
             }
             let week = week_monday(tz, slot);

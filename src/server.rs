@@ -35,6 +35,8 @@ impl Running {
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         while self.tasks.join_next().await.is_some() {}
+        // The last connection closing folds the write-ahead log into the database file.
+        self.app.db.close().await;
     }
 }
 

@@ -53,6 +53,37 @@ fn the_first_week_example_replays_to_a_full_summary() {
         !dir.path().join("peerpulse-local.db").exists(),
         "--db replaces the default file"
     );
+    // Leaving folds the write-ahead log into the file: a copy of the file alone is the
+    // whole workspace.
+    let wal = dir.path().join("first-week.db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).expect("wal").len() == 0,
+        "the write-ahead log is folded into the database on exit"
+    );
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&db, &copy).expect("copy");
+    let (answers, summaries) = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let url = format!("sqlite://{}?mode=ro", copy.display());
+            let pool = sqlx::SqlitePool::connect(&url)
+                .await
+                .expect("the copy opens");
+            let answers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers")
+                .fetch_one(&pool)
+                .await
+                .expect("answers");
+            let summaries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM summaries")
+                .fetch_one(&pool)
+                .await
+                .expect("summaries");
+            (answers, summaries)
+        });
+    assert_eq!(
+        (answers, summaries),
+        (6, 1),
+        "the copy holds the whole week"
+    );
 }
 
 #[test]

@@ -883,6 +883,43 @@ async fn a_bot_back_after_the_grace_window_sends_nothing_for_the_missed_slot() {
 }
 
 #[tokio::test]
+async fn a_team_set_up_after_the_day_s_check_in_gets_its_first_prompt_at_the_next_slot() {
+    // Monday 12:00 UTC, two hours after the default Monday 10:00 check-in.
+    let mut ws = support::console("2026-12-07T12:00").await;
+    let out = ws
+        .run("/as alice\n/in #team\n/pulse setup tz=UTC\n/as bob\n/pulse join")
+        .await;
+    assert_eq!(checkins(&out).values().sum::<usize>(), 0, "{out:#?}");
+    let out = ws.run("/clock next sun 12:00").await;
+    assert_eq!(checkins(&out).values().sum::<usize>(), 0, "{out:#?}");
+    let out = ws.run("/clock next mon 10:00").await;
+    assert_eq!(
+        checkins(&out),
+        counts(&[("alice", 1), ("bob", 1)]),
+        "{out:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_summary_of_a_sunday_check_in_names_that_sunday_s_week() {
+    // Sunday check-ins: 2026-03-01 is a Sunday, in the ISO week of Monday 23 February.
+    let mut ws = support::console("2026-02-27T12:00").await;
+    let mut script = String::from("/as alice\n/in #team\n/pulse setup day=sun tz=UTC\n");
+    for name in ["bob", "carol", "dan", "eve"] {
+        script.push_str(&format!("/as {name}\n/pulse join\n"));
+    }
+    ws.run(&script).await;
+    let out = ws.run("/clock next sun 10:00").await;
+    assert_eq!(checkins(&out).values().sum::<usize>(), 5, "{out:#?}");
+    let out = ws.run("/as alice\n/pulse close").await;
+    assert!(
+        out.iter()
+            .any(|l| l.contains("Weekly pulse for #team, week of 1 Mar 2026")),
+        "{out:#?}"
+    );
+}
+
+#[tokio::test]
 async fn a_bot_back_after_the_round_would_have_closed_sends_no_catch_up_prompt() {
     // Check-in Mon 10:00, summary Mon 12:00 (UTC); down from 09:00 to 13:00.
     let ws = team(

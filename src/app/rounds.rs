@@ -177,13 +177,15 @@ async fn summarize(
         asks_without_offer: asks.iter().filter(|a| a.offers == 0).count() as u32,
     };
     let summary = summary::summarize(facts, &history, min_group, &mut rand::rng());
-    let (tz, _) = text::schedule(team);
+    let (tz, schedule) = text::schedule(team);
     let week = chrono::NaiveDate::parse_from_str(&round.week, "%Y-%m-%d")
         .unwrap_or_else(|_| week_monday(tz, from_epoch(round.opened_at)));
+    // Rounds are keyed by ISO week (Monday); the heading names the week's check-in day.
+    let checkin_day = week + TimeDelta::days(schedule.checkin.day.num_days_from_monday().into());
     let heading = format!(
         "Weekly pulse for {}, week of {}",
         text::channel(team),
-        week.format("%-d %b %Y")
+        checkin_day.format("%-d %b %Y")
     );
     let body = summary::render_text(&summary, min_group, &heading);
     let published = store::summaries::Published {

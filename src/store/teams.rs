@@ -21,11 +21,13 @@ pub struct Team {
     pub reminder_after: i64,
     pub nudge_fanout: i64,
     pub streak_threshold: i64,
+    /// When the team was set up (epoch seconds).
+    pub created_at: i64,
 }
 
 const COLUMNS: &str = "id, workspace_id, channel, channel_name, admin_user_id, tz, checkin_day, \
      checkin_time, summary_day, summary_time, min_group_size, resources, reminder_after, \
-     nudge_fanout, streak_threshold";
+     nudge_fanout, streak_threshold, created_at";
 
 /// What `/pulse setup` and `/pulse config` may change.
 #[derive(Debug, Clone)]

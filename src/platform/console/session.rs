@@ -92,7 +92,10 @@ impl Session {
             },
             "/click" => {
                 let Some(action) = self.button(rest).await? else {
-                    notes.push(format!("(no button {rest}; buttons look like b12)"));
+                    notes.push(format!(
+                        "(no button {rest}; buttons look like b12. Buttons in private replies \
+                         last only while this workspace is open)"
+                    ));
                     return Ok((Flow::Continue, notes));
                 };
                 let kind = match action.parse::<Action>() {
