@@ -254,12 +254,25 @@ fn parse_pause(spec: &str) -> Result<Command, UsageError> {
 }
 
 fn parse_config(text: &str, args: &[&str]) -> Result<ConfigChange, UsageError> {
-    let Some(word) = args.first() else {
+    let Some(first) = args.first() else {
         return Ok(ConfigChange::Show);
     };
-    let key = word.to_lowercase().replace('_', "-");
+    // `min-group=4` (as `setup` takes its options) means `min-group 4`.
+    let (word, inline) = match first.split_once('=') {
+        Some((key, value)) => (key, Some(value)),
+        None => (*first, None),
+    };
+    let key = match word.to_lowercase().replace('_', "-").as_str() {
+        "min-group-size" => "min-group".to_string(),
+        key => key.to_string(),
+    };
     let example = match key.as_str() {
-        "resources" => return resources(rest_after(text, 2)),
+        "resources" => {
+            return resources(match inline {
+                Some(_) => text.split_once('=').map_or("", |(_, rest)| rest.trim()),
+                None => rest_after(text, 2),
+            });
+        }
         "min-group" | "fanout" => "5",
         "reminder" => "24h",
         "streak" => "3",
@@ -268,9 +281,11 @@ fn parse_config(text: &str, args: &[&str]) -> Result<ConfigChange, UsageError> {
             return Err(not(word, hint));
         }
     };
-    let value = match args {
-        [_, value] => *value,
-        [_, _, extra, ..] => return Err(unexpected(extra, &format!("config {key}"))),
+    let value = match (inline, args) {
+        (Some(_), [_, extra, ..]) => return Err(unexpected(extra, &format!("config {key}"))),
+        (Some(value), _) if !value.is_empty() => value,
+        (None, [_, value]) => *value,
+        (None, [_, _, extra, ..]) => return Err(unexpected(extra, &format!("config {key}"))),
         _ => {
             return Err(fail(format!(
                 "`config {key}` needs a value, like `config {key} {example}`."
@@ -519,6 +534,19 @@ mod tests {
             ("config fanout 50", Config(ConfigChange::Fanout(50))),
             ("config streak 1", Config(ConfigChange::Streak(1))),
             (text, Config(ConfigChange::Resources(resources))),
+            ("config min-group=5", Config(ConfigChange::MinGroup(five))),
+            (
+                "config min_group_size=5",
+                Config(ConfigChange::MinGroup(five)),
+            ),
+            (
+                "config MIN-GROUP-SIZE 5",
+                Config(ConfigChange::MinGroup(five)),
+            ),
+            (
+                "config resources= Call the EAP",
+                Config(ConfigChange::Resources("Call the EAP".into())),
+            ),
         ]);
     }
 
@@ -537,7 +565,11 @@ mod tests {
             config fanout 0 => `0` is not a valid fanout; use a whole number from 1 to 50.
             config fanout 51 => `51` is not a valid fanout;
             config streak 13 => `13` is not a valid streak; use a whole number from 1 to 12.
-            config resources => `config resources` needs the text to show",
+            config resources => `config resources` needs the text to show
+            config min-group= => `config min-group` needs a value, like `config min-group 5`.
+            config min-group=2 => `2` is not a minimum group size; it is a whole number of at least 3.
+            config min-group=5 6 => Unexpected `6` after `config min-group`.
+            config colour=red => `colour` is not a setting;",
         );
         let r = "r".repeat(501);
         assert_errors(&format!(
