@@ -705,3 +705,23 @@ async fn a_team_whose_admin_erased_their_data_gets_a_new_admin_only_by_claiming_
     let out = ws.run("/as carol\n/pulse join\n/pulse close").await;
     assert!(out.iter().any(|l| l.contains("Only the admin")), "{out:#?}");
 }
+
+#[tokio::test]
+async fn a_member_with_no_time_zone_of_their_own_sees_a_pause_in_the_team_s() {
+    let mut ws = support::console(START).await;
+    ws.run("/as alice\n/in #team\n/pulse setup tz=America/New_York\n/as bob\n/pulse join")
+        .await;
+    let out = ws.run("/as bob\n/pulse pause until 2026-12-24").await;
+    let reply = messages_to(&out, "bob").join("\n");
+    // The day after the 24th begins at midnight in New York: 05:00 UTC.
+    assert!(
+        reply.contains("Paused until Fri 25 Dec 00:00 (America/New_York)"),
+        "{reply}"
+    );
+    let out = ws.run("/pulse me").await;
+    let me = messages_to(&out, "bob").join("\n");
+    assert!(
+        me.contains("paused until Fri 25 Dec 00:00 (America/New_York)"),
+        "{me}"
+    );
+}

@@ -31,17 +31,27 @@ pub async fn capacity(ctx: &mut Ctx<'_>, on: Option<bool>) -> Outcome {
     ctx.reply_text(text).await
 }
 
-fn own_tz(ctx: &Ctx<'_>) -> Tz {
-    ctx.user
-        .tz
-        .as_deref()
-        .and_then(|tz| parse_tz(tz).ok())
+async fn own_tz(ctx: &mut Ctx<'_>) -> Outcome<Tz> {
+    if let Some(tz) = ctx.user.tz.as_deref().and_then(|tz| parse_tz(tz).ok()) {
+        return Ok(tz);
+    }
+    // Without one of their own: this channel's team's, else their first team's.
+    let (ws, channel, user) = (ctx.workspace_id, ctx.channel.id.clone(), ctx.user.id);
+    let team = match teams::find_by_channel(ctx.conn(), ws, &channel).await? {
+        Some(team) => Some(team),
+        None => teams::list_for_user(ctx.conn(), user)
+            .await?
+            .into_iter()
+            .next(),
+    };
+    Ok(team
+        .and_then(|team| parse_tz(&team.tz).ok())
         .or_else(|| parse_tz(&ctx.app.config.teams.timezone).ok())
-        .unwrap_or(Tz::UTC)
+        .unwrap_or(Tz::UTC))
 }
 
 pub async fn pause(ctx: &mut Ctx<'_>, spec: PauseSpec) -> Outcome {
-    let tz = own_tz(ctx);
+    let tz = own_tz(ctx).await?;
     let until = match spec {
         PauseSpec::For(length) => ctx.now + length,
         PauseSpec::Until(date) => {
@@ -105,9 +115,10 @@ pub async fn me(ctx: &mut Ctx<'_>) -> Outcome {
         ),
     ];
     if let Some(until) = user.paused_until.filter(|u| *u > now) {
+        let tz = own_tz(ctx).await?;
         lines.push(format!(
             "• paused until {}",
-            text::when(from_epoch(until), own_tz(ctx))
+            text::when(from_epoch(until), tz)
         ));
     }
     for team in teams::list_for_user(ctx.conn(), user.id).await? {
