@@ -5,9 +5,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use futures_util::future::join_all;
 use peerpulse::app::{self, Actor, ChannelRef, EventKind, Inbound, Origin, Workspace};
 use peerpulse::domain::LoadScore;
@@ -128,48 +125,9 @@ async fn outcome(db: &SqlitePool) -> Vec<String> {
     rows
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
-
-fn debug_log() -> Arc<Mutex<Vec<u8>>> {
-    static CAPTURE: OnceLock<Capture> = OnceLock::new();
-    CAPTURE
-        .get_or_init(|| {
-            let capture = Capture::default();
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::DEBUG)
-                .with_ansi(false)
-                .with_writer(capture.clone())
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
-            capture
-        })
-        .0
-        .clone()
-}
-
 #[tokio::test]
 async fn clicks_arriving_together_leave_what_the_same_clicks_one_by_one_leave() {
-    let log = debug_log();
+    let log = support::logs::capture_logs(tracing::Level::DEBUG);
 
     let alone = prompted_team().await;
     let alone_db = pool(&alone).await;
@@ -186,7 +144,7 @@ async fn clicks_arriving_together_leave_what_the_same_clicks_one_by_one_leave() 
     let events = mixed_clicks(&together_db).await;
     let results = join_all(events.into_iter().map(|e| app::handle(together.app(), e))).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let logged = String::from_utf8(log.lock().expect("log").clone()).expect("utf-8");
+    let logged = log.text();
     assert!(
         logged.contains("answers recorded together answers=4"),
         "the clicks were not recorded as a group:\n{logged}"

@@ -7,9 +7,6 @@ mod support;
 
 use support::{button, messages, team};
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use sqlx::{Row, SqlitePool};
 
 const START: &str = "2026-11-29T12:00";
@@ -343,55 +340,9 @@ async fn a_personal_check_on_message_leaves_no_row_tying_the_member_to_a_heavy_a
     }
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
-
-/// Everything logged at TRACE by this test binary, from any thread. The SQLite driver logs
-/// from its own worker threads, which a thread-local (`set_default`) subscriber would miss,
-/// so the capture is installed process-wide, once.
-fn trace_capture() -> Arc<Mutex<Vec<u8>>> {
-    static CAPTURE: OnceLock<Capture> = OnceLock::new();
-    CAPTURE
-        .get_or_init(|| {
-            let capture = Capture::default();
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::TRACE)
-                .with_ansi(false)
-                .with_span_events(tracing_subscriber::fmt::format::FmtSpan::NEW)
-                .with_writer(capture.clone())
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
-            capture
-        })
-        .0
-        .clone()
-}
-
 #[tokio::test]
 async fn trace_logs_of_a_whole_week_hold_no_score_next_to_a_member() {
-    let buffer = trace_capture();
+    let buffer = support::logs::capture_logs(tracing::Level::TRACE);
     tracing::info!("trace capture is on");
     let mut ws = support::console(START).await;
     let names = ["quokka", "wombat", "numbat", "bilby", "potoroo", "bettong"];
@@ -401,8 +352,7 @@ async fn trace_logs_of_a_whole_week_hold_no_score_next_to_a_member() {
         printed.iter().any(|l| l.contains("Responses: 6/6")),
         "{printed:#?}"
     );
-    let log =
-        String::from_utf8_lossy(&buffer.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let log = buffer.text();
     assert!(log.contains("trace capture is on"), "capture works");
     assert!(
         log.contains("TRACE") || log.contains("DEBUG"),

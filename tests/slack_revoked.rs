@@ -5,9 +5,8 @@
 
 mod bot;
 mod fake_slack;
+mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bot::{Bot, SIGNING_SECRET, Transport};
@@ -348,46 +347,6 @@ const PEOPLE: [(&str, &str); 6] = [
     ("U6", "fay"),
 ];
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut log = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        log.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
-
-/// Everything this test binary logs at WARN and above, from any thread (installed once).
-fn warnings() -> Capture {
-    static CAPTURE: OnceLock<Capture> = OnceLock::new();
-    CAPTURE
-        .get_or_init(|| {
-            let capture = Capture::default();
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::WARN)
-                .with_ansi(false)
-                .with_writer(capture.clone())
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
-            capture
-        })
-        .clone()
-}
-
 async fn pending(bot: &Bot) -> i64 {
     count(
         bot,
@@ -408,7 +367,7 @@ async fn answer(bot: &Bot, fake: &FakeSlack, user: &str, score: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_mid_round_stops_deliveries_loses_nothing_and_is_logged() {
-    let log = warnings();
+    let log = support::logs::capture_logs(tracing::Level::WARN);
     let fake = FakeSlack::start().await;
     for (i, (id, name)) in PEOPLE.iter().enumerate() {
         fake.add_user(id, name, "Europe/Berlin", i == 0);
@@ -473,8 +432,7 @@ async fn a_token_revoked_mid_round_stops_deliveries_loses_nothing_and_is_logged(
                    AND body LIKE '%Weekly pulse%'";
     assert_eq!(count(&bot, summary).await, 1, "the summary waits");
 
-    let text =
-        String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let text = log.text();
     let why = text
         .lines()
         .find(|l| l.contains("WARN") && l.contains("credentials") && l.contains("token_revoked"));

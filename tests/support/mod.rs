@@ -1,6 +1,9 @@
 //! Test helpers: a console workspace on its own temporary SQLite file, and a recording fake
-//! of a chat platform for driving the scheduler and delivery directly.
+//! of a chat platform for driving the scheduler and delivery directly, and a capture of what
+//! a test binary logs (`logs`).
 #![allow(dead_code)]
+
+pub mod logs;
 
 use std::sync::{Arc, Mutex};
 
