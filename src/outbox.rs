@@ -125,8 +125,7 @@ async fn deliver_one<C: Chat>(
     let now = epoch(app.now());
     if let Err(ChatError::Held { wait }) = result {
         report.held += 1;
-        let at = now + (wait.as_millis() as i64 + 999).div_euclid(1000).max(1);
-        return Ok(Some((row.id, at)));
+        return Ok(Some((row.id, due_after(now, wait))));
     }
     let mut conn = app.db.acquire().await?;
     match result {
@@ -184,13 +183,17 @@ async fn deliver_one<C: Chat>(
             } else {
                 let wait = retry_delay(app, attempts, retry_after);
                 tracing::debug!(outbox_id = row.id, %reason, ?wait, "delivery will be retried");
-                let at = now + (wait.as_millis() as i64 + 999).div_euclid(1000).max(1);
-                outbox::mark_retry(&mut conn, row.id, at, &reason).await?;
+                outbox::mark_retry(&mut conn, row.id, due_after(now, wait), &reason).await?;
                 report.retried += 1;
             }
         }
     }
     Ok(None)
+}
+
+/// The epoch second at least `wait` after `now` (and at least one second later).
+fn due_after(now: i64, wait: Duration) -> i64 {
+    now + (wait.as_millis() as i64 + 999).div_euclid(1000).max(1)
 }
 
 /// `Retry-After` plus up to a second of jitter when the platform gave one; otherwise

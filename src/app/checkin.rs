@@ -10,7 +10,7 @@ use crate::domain::command::CheckinAnswer;
 use crate::domain::message::{Destination, Message};
 use crate::store::rounds::{Prompt, Round};
 use crate::store::teams::Team;
-use crate::store::{Conn, members, outbox, rounds, teams};
+use crate::store::{Conn, members, rounds, teams};
 
 use super::teams::{active_member, resolve_team};
 use super::{Ctx, Outcome, enqueue, text, user_error};
@@ -89,35 +89,23 @@ pub async fn prompt_members(
             .iter()
             .map(|(prompt, member)| (*member, *prompt))
             .collect();
-        let mut rows = Vec::with_capacity(claimed.len());
+        let mut messages = super::Outgoing::default();
         for (tz, member) in chunk {
             let Some(prompt_id) = by_member.get(&member.member_id) else {
                 continue;
             };
-            let message = prompt_message(team, *prompt_id, closes, *tz, false);
             let to = Destination::Dm {
                 user: member.external_id.clone(),
             };
-            rows.push((
+            messages.add(
                 format!("prompt:{prompt_id}"),
+                team.workspace_id,
                 member.user_id,
-                serde_json::to_string(&to).map_err(anyhow::Error::from)?,
-                serde_json::to_string(&message).map_err(anyhow::Error::from)?,
-            ));
+                &to,
+                &prompt_message(team, *prompt_id, closes, *tz, false),
+            )?;
         }
-        let messages: Vec<_> = rows
-            .iter()
-            .map(|(key, user, to, body)| outbox::NewMessage {
-                dedupe_key: key,
-                workspace_id: team.workspace_id,
-                user_id: Some(*user),
-                destination: to,
-                body,
-                now: now.timestamp(),
-                not_before: now.timestamp(),
-            })
-            .collect();
-        outbox::enqueue_many(conn, &messages).await?;
+        messages.enqueue(conn, now.timestamp()).await?;
         prompted += claimed.len() as u32;
     }
     if prompted > 0 {

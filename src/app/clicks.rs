@@ -14,7 +14,7 @@ use crate::domain::message::{Destination, Message};
 use crate::store::rounds::NewAnswer;
 use crate::store::teams::Team;
 use crate::store::users::{Sighting, User};
-use crate::store::{Conn, members, outbox, rounds, teams, users};
+use crate::store::{Conn, members, rounds, teams, users};
 
 use super::checkin::{self, already_answered};
 use super::{EventKind, Inbound, text};
@@ -166,10 +166,11 @@ pub(super) async fn record(
     let streaks = members::record_streaks(conn, &strain).await?;
     tracing::debug!(answers = answers.len(), "answers recorded together");
 
-    let mut messages = Outgoing::default();
+    let mut messages = super::Outgoing::default();
     for (click, verdict) in live.iter().zip(&verdicts) {
         let user = &people[&click.person()];
         let event = click.event;
+        let (ws, uid) = (click.workspace_id, user.id);
         let reply_key = match &event.key {
             Some(key) => key.clone(),
             None => {
@@ -184,7 +185,7 @@ pub(super) async fn record(
         let team = match verdict {
             Verdict::Refuse(reason) => {
                 let key = format!("reply:{reply_key}-error:1");
-                messages.add(key, click, user, &private, &Message::text(reason))?;
+                messages.add(key, ws, uid, &private, &Message::text(reason))?;
                 continue;
             }
             Verdict::Record {
@@ -193,25 +194,13 @@ pub(super) async fn record(
                 member,
             } => {
                 let key = format!("reply:{reply_key}:1");
-                messages.add(
-                    key,
-                    click,
-                    user,
-                    &private,
-                    &checkin::thanks(team, click.score),
-                )?;
+                messages.add(key, ws, uid, &private, &checkin::thanks(team, click.score))?;
                 let streak = streaks.get(member).copied().unwrap_or(0);
                 if let Some(message) = checkin::streak_message(team, streak) {
                     let to = Destination::Dm {
                         user: user.external_id.clone(),
                     };
-                    messages.add(
-                        format!("streak:{member}:{round}"),
-                        click,
-                        user,
-                        &to,
-                        &message,
-                    )?;
+                    messages.add(format!("streak:{member}:{round}"), ws, uid, &to, &message)?;
                 }
                 team
             }
@@ -223,7 +212,7 @@ pub(super) async fn record(
                 message: origin.message.clone(),
             };
             let key = format!("replace:{}", click.prompt);
-            messages.add(key, click, user, &to, &checkin::answered(team))?;
+            messages.add(key, ws, uid, &to, &checkin::answered(team))?;
         }
     }
     messages.enqueue(conn, t).await
@@ -265,48 +254,4 @@ async fn people(
         }
     }
     Ok(people)
-}
-
-/// Messages for the outbox, written with one statement.
-#[derive(Default)]
-struct Outgoing {
-    rows: Vec<(String, i64, i64, String, String)>,
-}
-
-impl Outgoing {
-    fn add(
-        &mut self,
-        key: String,
-        click: &Click,
-        user: &User,
-        to: &Destination,
-        message: &Message,
-    ) -> anyhow::Result<()> {
-        self.rows.push((
-            key,
-            click.workspace_id,
-            user.id,
-            serde_json::to_string(to)?,
-            serde_json::to_string(message)?,
-        ));
-        Ok(())
-    }
-
-    async fn enqueue(self, conn: &mut Conn, now: i64) -> anyhow::Result<()> {
-        let messages: Vec<_> = self
-            .rows
-            .iter()
-            .map(|(key, workspace, user, to, body)| outbox::NewMessage {
-                dedupe_key: key,
-                workspace_id: *workspace,
-                user_id: Some(*user),
-                destination: to,
-                body,
-                now,
-                not_before: now,
-            })
-            .collect();
-        outbox::enqueue_many(conn, &messages).await?;
-        Ok(())
-    }
 }

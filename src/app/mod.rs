@@ -228,6 +228,54 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Outgoing messages gathered while handling many items, written with one statement.
+#[derive(Default)]
+pub(crate) struct Outgoing {
+    /// (dedupe key, workspace id, person id, destination JSON, body JSON)
+    rows: Vec<(String, i64, i64, String, String)>,
+}
+
+impl Outgoing {
+    pub fn add(
+        &mut self,
+        key: String,
+        workspace_id: i64,
+        user_id: i64,
+        to: &Destination,
+        message: &Message,
+    ) -> anyhow::Result<()> {
+        self.rows.push((
+            key,
+            workspace_id,
+            user_id,
+            serde_json::to_string(to)?,
+            serde_json::to_string(message)?,
+        ));
+        Ok(())
+    }
+
+    /// Queues everything gathered, due at `now`.
+    pub async fn enqueue(self, conn: &mut Conn, now: i64) -> anyhow::Result<()> {
+        let messages: Vec<_> = self
+            .rows
+            .iter()
+            .map(
+                |(key, workspace, user, to, body)| store::outbox::NewMessage {
+                    dedupe_key: key,
+                    workspace_id: *workspace,
+                    user_id: Some(*user),
+                    destination: to,
+                    body,
+                    now,
+                    not_before: now,
+                },
+            )
+            .collect();
+        store::outbox::enqueue_many(conn, &messages).await?;
+        Ok(())
+    }
+}
+
 pub(crate) async fn dispatch(ctx: &mut Ctx<'_>, kind: EventKind) -> Outcome {
     match kind {
         EventKind::BadCommand(error) => user_error(error.reply_text()),
